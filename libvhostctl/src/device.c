@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR BSD-2-Clause
+/*
+ * The device handle: generic calls that dispatch to the transport's ops.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int vhc_ioctl(int fd, unsigned long req, void *arg)
+{
+	if (ioctl(fd, req, arg) < 0)
+		return -errno;
+	return 0;
+}
+
+int vhc_opts_copy(void *dst, size_t dst_sz, const void *src)
+{
+	size_t sz;
+
+	memset(dst, 0, dst_sz);
+	if (!src)
+		return 0;
+	memcpy(&sz, src, sizeof(sz));
+	if (sz < sizeof(size_t))
+		return -EINVAL;
+	/* A newer caller's extra fields must be zero: we cannot honour them. */
+	if (sz > dst_sz) {
+		const unsigned char *p = src;
+
+		for (size_t i = dst_sz; i < sz; i++)
+			if (p[i])
+				return -E2BIG;
+		sz = dst_sz;
+	}
+	memcpy(dst, src, sz);
+	return 0;
+}
+
+void vhc_log(const struct vhostctl_dev *dev, int level, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (!dev || !dev->log || level > dev->log_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	dev->log(dev->log_ctx, level, buf);
+}
+
+struct vhostctl_dev *vhc_dev_alloc(enum vhostctl_transport transport,
+				   const struct vhc_dev_ops *ops, int fd,
+				   const struct vhostctl_dev_opts *opts)
+{
+	struct vhostctl_dev_opts o;
+	struct vhostctl_dev *dev;
+	int r;
+
+	r = vhc_opts_copy(&o, sizeof(o), opts);
+	if (r) {
+		errno = -r;
+		return NULL;
+	}
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return NULL;
+	dev->ops = ops;
+	dev->transport = transport;
+	dev->fd = fd;
+	dev->log = o.log;
+	dev->log_ctx = o.log_ctx;
+	dev->log_level = o.log_level ? o.log_level : VHOSTCTL_LOG_WARNING;
+	return dev;
+}
+
+VHC_EXPORT struct vhostctl_dev *vhostctl_dev_open_fd(int fd, enum vhostctl_transport transport,
+						     const struct vhostctl_dev_opts *opts)
+{
+	const struct vhc_dev_ops *ops;
+	struct vhostctl_dev *dev;
+	int e;
+
+	if (fd < 0) {
+		errno = EBADF;
+		return NULL;
+	}
+	switch (transport) {
+	case VHOSTCTL_TRANSPORT_KERNEL:
+		ops = &vhc_kernel_ops;
+		break;
+	default:
+		close(fd);
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+	dev = vhc_dev_alloc(transport, ops, fd, opts);
+	if (!dev) {
+		e = errno;
+		close(fd);
+		errno = e;
+	}
+	return dev;
+}
+
+VHC_EXPORT struct vhostctl_dev *vhostctl_dev_open(const char *path,
+						  const struct vhostctl_dev_opts *opts)
+{
+	enum vhostctl_transport t = VHOSTCTL_TRANSPORT_KERNEL;
+	const char *base;
+	int fd;
+
+	if (!path) {
+		errno = EINVAL;
+		return NULL;
+	}
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (!strncmp(base, "vhost-vdpa", 10))
+		t = VHOSTCTL_TRANSPORT_VDPA;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	return vhostctl_dev_open_fd(fd, t, opts);
+}
+
+VHC_EXPORT void vhostctl_dev_close(struct vhostctl_dev *dev)
+{
+	int e = errno;
+
+	if (!dev)
+		return;
+	if (dev->ops->destroy)
+		dev->ops->destroy(dev);
+	if (dev->fd >= 0)
+		close(dev->fd);
+	free(dev);
+	errno = e;
+}
+
+VHC_EXPORT int vhostctl_dev_fd(const struct vhostctl_dev *dev)
+{
+	return dev ? dev->fd : vhc_err(EINVAL);
+}
+
+VHC_EXPORT enum vhostctl_transport vhostctl_dev_transport(const struct vhostctl_dev *dev)
+{
+	return dev->transport;
+}
+
+/* Call an op, or fail with -EOPNOTSUPP when the transport has none. */
+#define VHC_CALL(dev, op, ...)                                                 \
+	(!(dev) ? vhc_err(EINVAL) :                                            \
+	 !(dev)->ops->op ? vhc_err(EOPNOTSUPP) :                               \
+	 vhc_ret((dev)->ops->op((dev), ##__VA_ARGS__)))
+
+VHC_EXPORT int vhostctl_dev_set_owner(struct vhostctl_dev *dev)
+{
+	return VHC_CALL(dev, set_owner);
+}
+
+VHC_EXPORT int vhostctl_dev_reset_owner(struct vhostctl_dev *dev)
+{
+	return VHC_CALL(dev, reset_owner);
+}
+
+VHC_EXPORT int vhostctl_dev_get_features(struct vhostctl_dev *dev, uint64_t *features)
+{
+	if (!features)
+		return vhc_err(EINVAL);
+	return VHC_CALL(dev, get_features, features);
+}
+
+VHC_EXPORT int vhostctl_dev_set_features(struct vhostctl_dev *dev, uint64_t features)
+{
+	return VHC_CALL(dev, set_features, features);
+}
