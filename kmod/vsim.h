@@ -13,6 +13,7 @@
 #include <linux/spinlock.h>
 #include <linux/vdpa.h>
 #include <linux/vhost_iotlb.h>
+#include <linux/virtio_ring.h>
 
 #define VSIM_VQ_NUM_MAX		256
 #define VSIM_MAX_GROUPS		3
@@ -103,6 +104,7 @@ struct vsim_dev {
 	u64 dev_features;
 	u64 features;
 	u8 status;
+	bool suspended;
 	bool running;			/* DRIVER_OK and not suspended */
 	bool pending_kick;		/* kicked while suspended */
 	u32 generation;
@@ -130,7 +132,7 @@ extern unsigned int vsim_delay_us;
 
 /* vsim_core.c */
 struct vsim_dev *vsim_create(const struct vsim_class *cls, const char *name,
-			     struct device *mgmt_dev_parent, size_t alloc_size,
+			     struct device *parent, size_t alloc_size,
 			     u32 nvqs, u32 ngroups, u32 nas, u64 features,
 			     u32 config_size);
 void vsim_schedule(struct vsim_dev *dev);
