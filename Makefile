@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# vhostctl: the library, the CLI, the kernel module and the selftests.
+#
+#   make          build everything (fetches the test kernel headers once)
+#   make check    install what is missing, build with -Werror, run the host
+#                 tests, then the selftests in the test VM
+#   make run      build, boot the test VM and show what vhostctl does
+#   V=1           show full commands
+
+include mk/common.mk
+
+all: lib cli selftests kmod
+
+deps:
+	$(Q)tools/deps.sh
+
+lib:
+	$(Q)$(MAKE) --no-print-directory -C libvhostctl
+
+cli: lib
+	$(Q)$(MAKE) --no-print-directory -C tools/vhostctl
+
+selftests: lib
+	$(Q)eval "$$(tools/vm/ksft.sh)" && \
+		$(MAKE) --no-print-directory -C selftests KSFT_INC="$$KSFT_INC"
+
+# The module is built against the test kernel's headers, from the cache.
+kmod:
+	$(Q)if [ -f kmod/Kbuild ]; then \
+		eval "$$(tools/vm/kernel.sh)" && \
+		$(MAKE) --no-print-directory -C kmod KDIR="$$KDIR"; \
+	fi
+
+check:
+	$(Q)tools/check.sh
+
+run:
+	$(Q)tools/run.sh
+
+clean:
+	$(Q)$(MAKE) --no-print-directory -C libvhostctl clean
+	$(Q)if [ -f kmod/Makefile ]; then $(MAKE) --no-print-directory -C kmod clean KDIR=/nonexistent 2>/dev/null || true; fi
+	rm -rf $(BUILD)
+
+.PHONY: all deps lib cli selftests kmod check run clean

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vhostctl: set up and inspect vhost devices by hand.
+ *
+ *   vhostctl [OPTIONS] OBJECT COMMAND [ARGS]
+ *
+ * iproute2 grammar: exact keywords, text or JSON from the same print calls,
+ * one error line on stderr, non-zero exit on any failure.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vhostctl/vhostctl.h>
+
+#include "print.h"
+
+struct feature_name {
+	unsigned int bit;
+	const char *name;
+};
+
+/* Transport and ring features, valid for every device type. */
+static const struct feature_name common_features[] = {
+	{ 24, "NOTIFY_ON_EMPTY" }, { 26, "LOG_ALL" },	{ 27, "ANY_LAYOUT" },
+	{ 28, "INDIRECT_DESC" },   { 29, "EVENT_IDX" },	{ 30, "PROTOCOL_FEATURES" },
+	{ 32, "VERSION_1" },	   { 33, "ACCESS_PLATFORM" }, { 34, "RING_PACKED" },
+	{ 35, "IN_ORDER" },	   { 36, "ORDER_PLATFORM" }, { 37, "SR_IOV" },
+	{ 38, "NOTIFICATION_DATA" }, { 39, "NOTIF_CONFIG_DATA" }, { 40, "RING_RESET" },
+	{ 0, NULL },
+};
+
+static const struct feature_name net_features[] = {
+	{ 0, "CSUM" },	       { 1, "GUEST_CSUM" }, { 2, "CTRL_GUEST_OFFLOADS" },
+	{ 3, "MTU" },	       { 5, "MAC" },	    { 7, "GUEST_TSO4" },
+	{ 8, "GUEST_TSO6" },   { 9, "GUEST_ECN" },  { 10, "GUEST_UFO" },
+	{ 11, "HOST_TSO4" },   { 12, "HOST_TSO6" }, { 13, "HOST_ECN" },
+	{ 14, "HOST_UFO" },    { 15, "MRG_RXBUF" }, { 16, "STATUS" },
+	{ 17, "CTRL_VQ" },     { 18, "CTRL_RX" },   { 19, "CTRL_VLAN" },
+	{ 21, "GUEST_ANNOUNCE" }, { 22, "MQ" },	    { 23, "CTRL_MAC_ADDR" },
+	{ 0, NULL },
+};
+
+static const struct feature_name vsock_features[] = {
+	{ 0, "STREAM" }, { 1, "SEQPACKET" }, { 0, NULL },
+};
+
+static const char *lookup(const struct feature_name *t, unsigned int bit)
+{
+	for (; t && t->name; t++)
+		if (t->bit == bit)
+			return t->name;
+	return NULL;
+}
+
+static const struct feature_name *device_table(const char *path)
+{
+	if (strstr(path, "vhost-net"))
+		return net_features;
+	if (strstr(path, "vhost-vsock"))
+		return vsock_features;
+	return NULL;
+}
+
+static void print_features(const char *name, uint64_t f, const struct feature_name *dev)
+{
+	char buf[16];
+
+	print_open_array(name);
+	for (unsigned int bit = 0; bit < 64; bit++) {
+		const char *n;
+
+		if (!(f & (1ULL << bit)))
+			continue;
+		n = bit < 24 || bit > 40 ? lookup(dev, bit) : lookup(common_features, bit);
+		if (!n) {
+			snprintf(buf, sizeof(buf), "bit_%u", bit);
+			n = buf;
+		}
+		print_string(NULL, "%s ", n);
+	}
+	print_close_array();
+}
+
+static const char *transport_name(enum vhostctl_transport t)
+{
+	switch (t) {
+	case VHOSTCTL_TRANSPORT_KERNEL:
+		return "kernel";
+	case VHOSTCTL_TRANSPORT_VDPA:
+		return "vdpa";
+	case VHOSTCTL_TRANSPORT_USER:
+		return "vhost-user";
+	}
+	return "unknown";
+}
+
+static int dev_show(int argc, char **argv)
+{
+	int ret = 0;
+
+	if (argc < 1) {
+		fprintf(stderr, "Device path is expected.\n");
+		return -EINVAL;
+	}
+	print_open_object("dev");
+	for (int i = 0; i < argc; i++) {
+		struct vhostctl_dev *dev = vhostctl_dev_open(argv[i], NULL);
+		uint64_t f;
+		int r;
+
+		if (!dev) {
+			r = -errno;
+			fprintf(stderr, "Error: %s: %s\n", argv[i], strerror(errno));
+			ret = r;
+			continue;
+		}
+		r = vhostctl_dev_get_features(dev, &f);
+		if (r < 0) {
+			fprintf(stderr, "Error: %s: cannot read features: %s\n", argv[i],
+				strerror(-r));
+			vhostctl_dev_close(dev);
+			ret = r;
+			continue;
+		}
+		print_open_object(argv[i]);
+		print_text("%s: ", argv[i]);
+		print_string("transport", NULL, transport_name(vhostctl_dev_transport(dev)));
+		print_hex("features", NULL, f);
+		print_features("feature_names", f, device_table(argv[i]));
+		print_close_object();
+		print_nl();
+		vhostctl_dev_close(dev);
+	}
+	print_close_object();
+	return ret;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: vhostctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
+		"where  OBJECT := { dev }\n"
+		"       OPTIONS := { -V[ersion] | -j[son] | -p[retty] }\n"
+		"\n"
+		"       vhostctl dev show PATH...\n");
+}
+
+static int cmd_dev(int argc, char **argv)
+{
+	if (argc < 1 || !strcmp(argv[0], "help")) {
+		usage(argc < 1 ? stderr : stdout);
+		return argc < 1 ? -EINVAL : 0;
+	}
+	if (!strcmp(argv[0], "show"))
+		return dev_show(argc - 1, argv + 1);
+	fprintf(stderr, "Command \"%s\" not found\n", argv[0]);
+	return -ENOENT;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "Version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false, pretty = false;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "+jpVh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'p':
+			pretty = true;
+			break;
+		case 'V':
+			printf("vhostctl %d.%d\n", VHOSTCTL_VERSION_MAJOR, VHOSTCTL_VERSION_MINOR);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1 || !strcmp(argv[0], "help")) {
+		usage(argc < 1 ? stderr : stdout);
+		return argc < 1;
+	}
+	if (strcmp(argv[0], "dev")) {
+		fprintf(stderr, "Object \"%s\" is unknown, try \"vhostctl help\".\n", argv[0]);
+		return 1;
+	}
+	print_init(json, pretty);
+	r = cmd_dev(argc - 1, argv + 1);
+	print_finish();
+	return r < 0;
+}
