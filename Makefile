@@ -10,7 +10,7 @@
 
 include mk/common.mk
 
-all: lib cli selftests kmod
+all: lib cli selftests kmod bench
 
 deps:
 	$(Q)tools/deps.sh
@@ -24,6 +24,9 @@ cli: lib
 selftests: lib
 	$(Q)eval "$$(tools/vm/ksft.sh)" && \
 		$(MAKE) --no-print-directory -C selftests KSFT_INC="$$KSFT_INC"
+
+bench: lib
+	$(Q)if [ -f bench/Makefile ]; then $(MAKE) --no-print-directory -C bench; fi
 
 # The module is built against the test kernel's headers, from the cache.
 kmod:
@@ -43,4 +46,4 @@ clean:
 	$(Q)if [ -f kmod/Makefile ]; then $(MAKE) --no-print-directory -C kmod clean KDIR=/nonexistent 2>/dev/null || true; fi
 	rm -rf $(BUILD)
 
-.PHONY: all deps lib cli selftests kmod check run clean
+.PHONY: all deps lib cli selftests kmod bench check run clean
