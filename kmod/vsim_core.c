@@ -171,7 +171,12 @@ static u16 vsim_get_vq_size(struct vdpa_device *vdpa, u16 idx)
 	struct vsim_dev *dev = vdpa_to_vsim(vdpa);
 	struct vsim_vq *vq = vsim_get_vq(dev, idx);
 
-	return vq ? vq->num : 0;
+	if (!vq)
+		return 0;
+	/* before DRIVER_OK the driver asks how large the queue may be */
+	if (!(dev->status & VIRTIO_CONFIG_S_DRIVER_OK))
+		return VSIM_VQ_NUM_MAX;
+	return vq->num;
 }
 
 static void vsim_kick_vq(struct vdpa_device *vdpa, u16 idx)

@@ -40,7 +40,11 @@ struct vhostctl_dev;
 /*
  * One table per transport.  A NULL entry means the transport has no such
  * operation: the generic call returns -EOPNOTSUPP.  Entries return 0 or
- * -errno and need not set errno: the generic layer does.
+ * -errno and need not set errno: the generic layer does.  The generic layer
+ * has checked dev and every pointer argument; vring indexes are passed
+ * through unchecked (the transport or its peer knows how many it has).
+ * Ring addresses arrive as guest physical addresses; the transport
+ * translates them as it must (dev->mem for the kernel and vhost-user).
  */
 struct vhc_dev_ops {
 	const char *name;
@@ -48,6 +52,41 @@ struct vhc_dev_ops {
 	int (*reset_owner)(struct vhostctl_dev *dev);
 	int (*get_features)(struct vhostctl_dev *dev, uint64_t *features);
 	int (*set_features)(struct vhostctl_dev *dev, uint64_t features);
+	int (*get_backend_features)(struct vhostctl_dev *dev, uint64_t *features);
+	int (*set_backend_features)(struct vhostctl_dev *dev, uint64_t features);
+	/* On success the generic layer records mem in dev->mem (borrowed). */
+	int (*set_mem_table)(struct vhostctl_dev *dev, const struct vhostctl_mem *mem);
+	int (*set_vring_num)(struct vhostctl_dev *dev, unsigned int index, unsigned int num);
+	int (*set_vring_addr)(struct vhostctl_dev *dev, const struct vhostctl_vring_addr *addr);
+	int (*set_vring_base)(struct vhostctl_dev *dev, unsigned int index, unsigned int base);
+	int (*get_vring_base)(struct vhostctl_dev *dev, unsigned int index, unsigned int *base);
+	/* fd -1 unbinds; the transport does not take ownership of fd. */
+	int (*set_vring_kick)(struct vhostctl_dev *dev, unsigned int index, int fd);
+	int (*set_vring_call)(struct vhostctl_dev *dev, unsigned int index, int fd);
+	int (*set_vring_err)(struct vhostctl_dev *dev, unsigned int index, int fd);
+	int (*set_vring_enable)(struct vhostctl_dev *dev, unsigned int index, int enable);
+	int (*set_vring_busyloop_timeout)(struct vhostctl_dev *dev, unsigned int index,
+					  unsigned int usecs);
+	int (*get_vring_busyloop_timeout)(struct vhostctl_dev *dev, unsigned int index,
+					  unsigned int *usecs);
+	/* base: the bitmap in our address space; fd/offset: the same, shareable. */
+	int (*set_log_base)(struct vhostctl_dev *dev, const struct vhostctl_log *log);
+	int (*set_log_fd)(struct vhostctl_dev *dev, int fd);
+	int (*new_worker)(struct vhostctl_dev *dev, unsigned int *worker_id);
+	int (*free_worker)(struct vhostctl_dev *dev, unsigned int worker_id);
+	int (*attach_vring_worker)(struct vhostctl_dev *dev, unsigned int index,
+				   unsigned int worker_id);
+	int (*get_vring_worker)(struct vhostctl_dev *dev, unsigned int index,
+				unsigned int *worker_id);
+	int (*set_fork_owner)(struct vhostctl_dev *dev, unsigned int mode);
+	int (*get_fork_owner)(struct vhostctl_dev *dev, unsigned int *mode);
+	int (*get_config)(struct vhostctl_dev *dev, unsigned int offset, void *buf,
+			  unsigned int len);
+	int (*set_config)(struct vhostctl_dev *dev, unsigned int offset, const void *buf,
+			  unsigned int len);
+	int (*get_status)(struct vhostctl_dev *dev, uint8_t *status);
+	int (*set_status)(struct vhostctl_dev *dev, uint8_t status);
+	int (*reset)(struct vhostctl_dev *dev);
 	void (*destroy)(struct vhostctl_dev *dev);
 };
 
@@ -61,6 +100,8 @@ struct vhostctl_dev {
 	vhostctl_log_fn log;
 	void *log_ctx;
 	int log_level;
+	uint64_t acked_features;	/* last successful set_features */
+	const struct vhostctl_mem *mem;	/* last memory table set; the caller's */
 	void *priv;	/* transport state */
 };
 
@@ -78,5 +119,8 @@ int vhc_ioctl(int fd, unsigned long req, void *arg);
 int vhc_opts_copy(void *dst, size_t dst_sz, const void *src);
 
 extern const struct vhc_dev_ops vhc_kernel_ops;
+
+/* mem.c: translation for transports (NULL when [gpa, gpa+len) is not mapped). */
+void *vhc_mem_gpa_to_hva(const struct vhostctl_mem *mem, uint64_t gpa, uint64_t len);
 
 #endif /* VHOSTCTL_INTERNAL_H */
