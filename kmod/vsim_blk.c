@@ -9,6 +9,7 @@
 #include <linux/overflow.h>
 #include <linux/vmalloc.h>
 #include <linux/virtio_blk.h>
+#include <uapi/linux/vdpa.h>
 #include "vsim.h"
 
 #define VSIM_BLK_SECTOR_SHIFT	9
@@ -38,6 +39,8 @@
 				 BIT_ULL(VIRTIO_BLK_F_FLUSH) | \
 				 BIT_ULL(VIRTIO_BLK_F_DISCARD) | \
 				 BIT_ULL(VIRTIO_BLK_F_WRITE_ZEROES))
+#define VSIM_BLK_REQUIRED	(BIT_ULL(VIRTIO_F_VERSION_1) | \
+				 BIT_ULL(VIRTIO_F_ACCESS_PLATFORM))
 
 static unsigned int capacity_mb = 64;
 module_param(capacity_mb, uint, 0644);
@@ -235,6 +238,7 @@ static int vsim_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 			    const struct vdpa_dev_set_config *config)
 {
 	unsigned int mb = READ_ONCE(capacity_mb);
+	u64 features = VSIM_BLK_FEATURES;
 	struct virtio_blk_config *cfg;
 	struct vsim_dev *sim;
 	struct vsim_blk *blk;
@@ -245,6 +249,21 @@ static int vsim_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 			name);
 		return -EIO;
 	}
+	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_FEATURES)) {
+		if (config->device_features & ~VSIM_BLK_FEATURES) {
+			pr_warn("vhostctl_sim: %s: unsupported device_features 0x%llx\n",
+				name,
+				config->device_features & ~VSIM_BLK_FEATURES);
+			return -EINVAL;
+		}
+		if ((config->device_features & VSIM_BLK_REQUIRED) !=
+		    VSIM_BLK_REQUIRED) {
+			pr_warn("vhostctl_sim: %s: device_features must include VERSION_1 and ACCESS_PLATFORM\n",
+				name);
+			return -EINVAL;
+		}
+		features = config->device_features;
+	}
 	if (!mb || mb > VSIM_BLK_MAX_MB) {
 		pr_warn("vhostctl_sim: %s: capacity_mb %u outside [1, %u]\n",
 			name, mb, VSIM_BLK_MAX_MB);
@@ -252,7 +271,7 @@ static int vsim_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	}
 
 	sim = vsim_create(&vsim_blk_class, name, NULL, sizeof(*blk), 1,
-			  VSIM_BLK_NGROUPS, VSIM_BLK_NAS, VSIM_BLK_FEATURES,
+			  VSIM_BLK_NGROUPS, VSIM_BLK_NAS, features,
 			  sizeof(struct virtio_blk_config));
 	if (IS_ERR(sim))
 		return PTR_ERR(sim);
@@ -321,6 +340,7 @@ static struct vdpa_mgmt_dev vsim_blk_mgmt = {
 	.device			= &vsim_blk_mgmt_dev,
 	.id_table		= vsim_blk_id_table,
 	.ops			= &vsim_blk_mgmt_ops,
+	.config_attr_mask	= BIT_ULL(VDPA_ATTR_DEV_FEATURES),
 	.max_supported_vqs	= 1,
 	.supported_features	= VSIM_BLK_FEATURES,
 };
