@@ -179,5 +179,196 @@ VHC_EXPORT int vhostctl_dev_get_features(struct vhostctl_dev *dev, uint64_t *fea
 
 VHC_EXPORT int vhostctl_dev_set_features(struct vhostctl_dev *dev, uint64_t features)
 {
-	return VHC_CALL(dev, set_features, features);
+	int r = VHC_CALL(dev, set_features, features);
+
+	if (!r)
+		dev->acked_features = features;
+	return r;
+}
+
+VHC_EXPORT int vhostctl_dev_get_backend_features(struct vhostctl_dev *dev, uint64_t *features)
+{
+	if (!features)
+		return vhc_err(EINVAL);
+	return VHC_CALL(dev, get_backend_features, features);
+}
+
+VHC_EXPORT int vhostctl_dev_set_backend_features(struct vhostctl_dev *dev, uint64_t features)
+{
+	return VHC_CALL(dev, set_backend_features, features);
+}
+
+VHC_EXPORT int vhostctl_dev_set_mem_table(struct vhostctl_dev *dev,
+					  const struct vhostctl_mem *mem)
+{
+	int r;
+
+	if (!mem)
+		return vhc_err(EINVAL);
+	r = VHC_CALL(dev, set_mem_table, mem);
+	if (!r)
+		dev->mem = mem;
+	return r;
+}
+
+/* The largest split or packed ring virtio allows. */
+#define VHC_VRING_MAX 32768u
+
+VHC_EXPORT int vhostctl_dev_set_vring_num(struct vhostctl_dev *dev, unsigned int index,
+					  unsigned int num)
+{
+	/* Same rule for every transport: a power of two, at most 32768. */
+	if (!num || num > VHC_VRING_MAX || (num & (num - 1)))
+		return vhc_err(EINVAL);
+	return VHC_CALL(dev, set_vring_num, index, num);
+}
+
+VHC_EXPORT int vhostctl_dev_set_vring_addr(struct vhostctl_dev *dev,
+					   const struct vhostctl_vring_addr *addr)
+{
+	if (!addr || addr->flags & ~VHOSTCTL_VRING_F_LOG)
+		return vhc_err(EINVAL);
+	return VHC_CALL(dev, set_vring_addr, addr);
+}
+
+VHC_EXPORT int vhostctl_dev_set_vring_base(struct vhostctl_dev *dev, unsigned int index,
+					   unsigned int base)
+{
+	return VHC_CALL(dev, set_vring_base, index, base);
+}
+
+VHC_EXPORT int vhostctl_dev_get_vring_base(struct vhostctl_dev *dev, unsigned int index,
+					   unsigned int *base)
+{
+	if (!base)
+		return vhc_err(EINVAL);
+	return VHC_CALL(dev, get_vring_base, index, base);
+}
+
+VHC_EXPORT int vhostctl_dev_set_vring_kick(struct vhostctl_dev *dev, unsigned int index, int fd)
+{
+	if (fd < -1)
+		return vhc_err(EBADF);
+	return VHC_CALL(dev, set_vring_kick, index, fd);
+}
+
+VHC_EXPORT int vhostctl_dev_set_vring_call(struct vhostctl_dev *dev, unsigned int index, int fd)
+{
+	if (fd < -1)
+		return vhc_err(EBADF);
+	return VHC_CALL(dev, set_vring_call, index, fd);
+}
+
+VHC_EXPORT int vhostctl_dev_set_vring_err(struct vhostctl_dev *dev, unsigned int index, int fd)
+{
+	if (fd < -1)
+		return vhc_err(EBADF);
+	return VHC_CALL(dev, set_vring_err, index, fd);
+}
+
+VHC_EXPORT int vhostctl_dev_set_vring_enable(struct vhostctl_dev *dev, unsigned int index,
+					     int enable)
+{
+	return VHC_CALL(dev, set_vring_enable, index, !!enable);
+}
+
+VHC_EXPORT int vhostctl_dev_set_vring_busyloop_timeout(struct vhostctl_dev *dev,
+						       unsigned int index, unsigned int usecs)
+{
+	return VHC_CALL(dev, set_vring_busyloop_timeout, index, usecs);
+}
+
+VHC_EXPORT int vhostctl_dev_get_vring_busyloop_timeout(struct vhostctl_dev *dev,
+						       unsigned int index, unsigned int *usecs)
+{
+	if (!usecs)
+		return vhc_err(EINVAL);
+	return VHC_CALL(dev, get_vring_busyloop_timeout, index, usecs);
+}
+
+VHC_EXPORT int vhostctl_dev_set_log_base(struct vhostctl_dev *dev, const struct vhostctl_log *log)
+{
+	if (!log || (!log->base && log->fd < 0))
+		return vhc_err(EINVAL);
+	return VHC_CALL(dev, set_log_base, log);
+}
+
+VHC_EXPORT int vhostctl_dev_set_log_fd(struct vhostctl_dev *dev, int fd)
+{
+	if (fd < -1)
+		return vhc_err(EBADF);
+	return VHC_CALL(dev, set_log_fd, fd);
+}
+
+VHC_EXPORT int vhostctl_dev_new_worker(struct vhostctl_dev *dev, unsigned int *worker_id)
+{
+	if (!worker_id)
+		return vhc_err(EINVAL);
+	return VHC_CALL(dev, new_worker, worker_id);
+}
+
+VHC_EXPORT int vhostctl_dev_free_worker(struct vhostctl_dev *dev, unsigned int worker_id)
+{
+	return VHC_CALL(dev, free_worker, worker_id);
+}
+
+VHC_EXPORT int vhostctl_dev_attach_vring_worker(struct vhostctl_dev *dev, unsigned int index,
+						unsigned int worker_id)
+{
+	return VHC_CALL(dev, attach_vring_worker, index, worker_id);
+}
+
+VHC_EXPORT int vhostctl_dev_get_vring_worker(struct vhostctl_dev *dev, unsigned int index,
+					     unsigned int *worker_id)
+{
+	if (!worker_id)
+		return vhc_err(EINVAL);
+	return VHC_CALL(dev, get_vring_worker, index, worker_id);
+}
+
+VHC_EXPORT int vhostctl_dev_set_fork_owner(struct vhostctl_dev *dev, unsigned int mode)
+{
+	if (mode > VHOSTCTL_FORK_OWNER_TASK)
+		return vhc_err(EINVAL);
+	return VHC_CALL(dev, set_fork_owner, mode);
+}
+
+VHC_EXPORT int vhostctl_dev_get_fork_owner(struct vhostctl_dev *dev, unsigned int *mode)
+{
+	if (!mode)
+		return vhc_err(EINVAL);
+	return VHC_CALL(dev, get_fork_owner, mode);
+}
+
+VHC_EXPORT int vhostctl_dev_get_config(struct vhostctl_dev *dev, unsigned int offset, void *buf,
+				       unsigned int len)
+{
+	if (!buf && len)
+		return vhc_err(EINVAL);
+	return VHC_CALL(dev, get_config, offset, buf, len);
+}
+
+VHC_EXPORT int vhostctl_dev_set_config(struct vhostctl_dev *dev, unsigned int offset,
+				       const void *buf, unsigned int len)
+{
+	if (!buf && len)
+		return vhc_err(EINVAL);
+	return VHC_CALL(dev, set_config, offset, buf, len);
+}
+
+VHC_EXPORT int vhostctl_dev_get_status(struct vhostctl_dev *dev, uint8_t *status)
+{
+	if (!status)
+		return vhc_err(EINVAL);
+	return VHC_CALL(dev, get_status, status);
+}
+
+VHC_EXPORT int vhostctl_dev_set_status(struct vhostctl_dev *dev, uint8_t status)
+{
+	return VHC_CALL(dev, set_status, status);
+}
+
+VHC_EXPORT int vhostctl_dev_reset(struct vhostctl_dev *dev)
+{
+	return VHC_CALL(dev, reset);
 }

@@ -161,8 +161,324 @@ VHOSTCTL_API int vhostctl_dev_get_features(struct vhostctl_dev *dev, uint64_t *f
  */
 VHOSTCTL_API int vhostctl_dev_set_features(struct vhostctl_dev *dev, uint64_t features);
 
+/** struct vhostctl_mem - guest memory: regions with fds (opaque, see vhostctl/mem.h) */
+struct vhostctl_mem;
+
+/**
+ * vhostctl_dev_get_backend_features() - read the VHOST_BACKEND_F_* bits offered
+ * @dev: the handle
+ * @features: where to store them (bit numbers as in linux/vhost_types.h)
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_get_backend_features(struct vhostctl_dev *dev, uint64_t *features);
+
+/**
+ * vhostctl_dev_set_backend_features() - acknowledge VHOST_BACKEND_F_* bits
+ * @dev: the handle
+ * @features: a subset of the offered bits
+ *
+ * Return: 0, -EOPNOTSUPP for a bit not offered, or another -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_set_backend_features(struct vhostctl_dev *dev, uint64_t features);
+
+/**
+ * vhostctl_dev_set_mem_table() - give the device the guest memory map
+ * @dev: the handle
+ * @mem: the memory object; it must outlive its use by @dev (the handle
+ *       keeps a pointer to translate ring addresses)
+ *
+ * Return: 0 or -errno (-E2BIG: more regions than the device accepts).
+ */
+VHOSTCTL_API int vhostctl_dev_set_mem_table(struct vhostctl_dev *dev,
+					    const struct vhostctl_mem *mem);
+
+/** VHOSTCTL_VRING_F_LOG - log writes to the used ring (vhostctl_vring_addr.flags) */
+#define VHOSTCTL_VRING_F_LOG 0x1u
+
+/**
+ * struct vhostctl_vring_addr - where a vring's three parts are
+ * @index: the vring
+ * @flags: VHOSTCTL_VRING_F_LOG or 0
+ * @desc: guest physical address of the descriptor table
+ * @avail: guest physical address of the driver area (available ring)
+ * @used: guest physical address of the device area (used ring)
+ * @log: guest physical address logged for used-ring writes (normally @used)
+ *
+ * Addresses are guest physical; each transport translates them through the
+ * memory table set last (the kernel wants our virtual addresses).
+ */
+struct vhostctl_vring_addr {
+	unsigned int index;
+	unsigned int flags;
+	uint64_t desc;
+	uint64_t avail;
+	uint64_t used;
+	uint64_t log;
+};
+
+/**
+ * vhostctl_dev_set_vring_num() - set a vring's size
+ * @dev: the handle
+ * @index: the vring
+ * @num: descriptors in the ring, a power of two
+ *
+ * Return: 0, -EINVAL for a bad size, -ENOBUFS for a bad index, or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_set_vring_num(struct vhostctl_dev *dev, unsigned int index,
+					    unsigned int num);
+
+/**
+ * vhostctl_dev_set_vring_addr() - say where a vring lives
+ * @dev: the handle
+ * @addr: the addresses, guest physical
+ *
+ * Return: 0, -EFAULT when an address is outside the memory table, or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_set_vring_addr(struct vhostctl_dev *dev,
+					     const struct vhostctl_vring_addr *addr);
+
+/**
+ * vhostctl_dev_set_vring_base() - set the next available index the device reads
+ * @dev: the handle
+ * @index: the vring
+ * @base: the index (split rings: 0..65535)
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_set_vring_base(struct vhostctl_dev *dev, unsigned int index,
+					     unsigned int base);
+
+/**
+ * vhostctl_dev_get_vring_base() - stop a vring and read its next available index
+ * @dev: the handle
+ * @index: the vring
+ * @base: where to store the index
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_get_vring_base(struct vhostctl_dev *dev, unsigned int index,
+					     unsigned int *base);
+
+/**
+ * vhostctl_dev_set_vring_kick() - eventfd the driver signals on new buffers
+ * @dev: the handle
+ * @index: the vring
+ * @fd: an eventfd, or -1 to unbind; the caller keeps it
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_set_vring_kick(struct vhostctl_dev *dev, unsigned int index, int fd);
+
+/**
+ * vhostctl_dev_set_vring_call() - eventfd the device signals on used buffers
+ * @dev: the handle
+ * @index: the vring
+ * @fd: an eventfd, or -1 to unbind; the caller keeps it
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_set_vring_call(struct vhostctl_dev *dev, unsigned int index, int fd);
+
+/**
+ * vhostctl_dev_set_vring_err() - eventfd the device signals on a vring error
+ * @dev: the handle
+ * @index: the vring
+ * @fd: an eventfd, or -1 to unbind; the caller keeps it
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_set_vring_err(struct vhostctl_dev *dev, unsigned int index, int fd);
+
+/**
+ * vhostctl_dev_set_vring_enable() - enable or disable a vring
+ * @dev: the handle
+ * @index: the vring
+ * @enable: 1 or 0
+ *
+ * Return: 0, -EOPNOTSUPP where the transport has no such control (kernel), or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_set_vring_enable(struct vhostctl_dev *dev, unsigned int index,
+					       int enable);
+
+/**
+ * vhostctl_dev_set_vring_busyloop_timeout() - busy-poll budget of a vring
+ * @dev: the handle
+ * @index: the vring
+ * @usecs: microseconds, 0 disables
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_set_vring_busyloop_timeout(struct vhostctl_dev *dev,
+							 unsigned int index, unsigned int usecs);
+
+/**
+ * vhostctl_dev_get_vring_busyloop_timeout() - read a vring's busy-poll budget
+ * @dev: the handle
+ * @index: the vring
+ * @usecs: where to store it
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_get_vring_busyloop_timeout(struct vhostctl_dev *dev,
+							 unsigned int index, unsigned int *usecs);
+
+/**
+ * struct vhostctl_log - a dirty-page bitmap, one bit per 4 KiB guest page
+ * @base: the bitmap in the caller's address space (the kernel writes here)
+ * @size: its size in bytes
+ * @fd: a shareable fd holding it (for vhost-user), or -1
+ * @offset: where the bitmap starts in @fd
+ */
+struct vhostctl_log {
+	void *base;
+	uint64_t size;
+	int fd;
+	uint64_t offset;
+};
+
+/**
+ * vhostctl_dev_set_log_base() - give the device the dirty-page bitmap
+ * @dev: the handle
+ * @log: the bitmap; it must stay mapped while logging is on
+ *
+ * Logging happens while VHOST_F_LOG_ALL (bit 26) is acknowledged.
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_set_log_base(struct vhostctl_dev *dev,
+					   const struct vhostctl_log *log);
+
+/**
+ * vhostctl_dev_set_log_fd() - eventfd the device signals after logging
+ * @dev: the handle
+ * @fd: an eventfd, or -1; the caller keeps it
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_set_log_fd(struct vhostctl_dev *dev, int fd);
+
+/**
+ * vhostctl_dev_new_worker() - create an extra worker thread (Linux 6.5+)
+ * @dev: the handle
+ * @worker_id: where to store its id
+ *
+ * Return: 0, -ENOTTY where the device has no worker control (vhost-net and
+ * vhost-vsock), or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_new_worker(struct vhostctl_dev *dev, unsigned int *worker_id);
+
+/**
+ * vhostctl_dev_free_worker() - free a worker no vring uses
+ * @dev: the handle
+ * @worker_id: the worker
+ *
+ * Return: 0 or -errno (-ENOTTY: see vhostctl_dev_new_worker()).
+ */
+VHOSTCTL_API int vhostctl_dev_free_worker(struct vhostctl_dev *dev, unsigned int worker_id);
+
+/**
+ * vhostctl_dev_attach_vring_worker() - run a vring on a worker
+ * @dev: the handle
+ * @index: the vring
+ * @worker_id: the worker
+ *
+ * Return: 0 or -errno (-ENOTTY: see vhostctl_dev_new_worker()).
+ */
+VHOSTCTL_API int vhostctl_dev_attach_vring_worker(struct vhostctl_dev *dev, unsigned int index,
+						  unsigned int worker_id);
+
+/**
+ * vhostctl_dev_get_vring_worker() - read which worker runs a vring
+ * @dev: the handle
+ * @index: the vring
+ * @worker_id: where to store it
+ *
+ * Return: 0 or -errno (-ENOTTY: see vhostctl_dev_new_worker()).
+ */
+VHOSTCTL_API int vhostctl_dev_get_vring_worker(struct vhostctl_dev *dev, unsigned int index,
+					       unsigned int *worker_id);
+
+/* Worker flavours for vhostctl_dev_set_fork_owner(). */
+#define VHOSTCTL_FORK_OWNER_KTHREAD 0
+#define VHOSTCTL_FORK_OWNER_TASK 1
+
+/**
+ * vhostctl_dev_set_fork_owner() - choose task or kthread workers
+ * @dev: the handle
+ * @mode: VHOSTCTL_FORK_OWNER_TASK or VHOSTCTL_FORK_OWNER_KTHREAD
+ *
+ * Only before vhostctl_dev_set_owner().
+ *
+ * Return: 0, -EBUSY after SET_OWNER, -ENOTTY on kernels without the control,
+ * or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_set_fork_owner(struct vhostctl_dev *dev, unsigned int mode);
+
+/**
+ * vhostctl_dev_get_fork_owner() - read the worker flavour
+ * @dev: the handle
+ * @mode: where to store it
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_get_fork_owner(struct vhostctl_dev *dev, unsigned int *mode);
+
+/**
+ * vhostctl_dev_get_config() - read the device's config space
+ * @dev: the handle
+ * @offset: byte offset
+ * @buf: destination
+ * @len: bytes
+ *
+ * Return: 0, -EOPNOTSUPP where the transport has no config space (kernel), or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_get_config(struct vhostctl_dev *dev, unsigned int offset, void *buf,
+					 unsigned int len);
+
+/**
+ * vhostctl_dev_set_config() - write the device's config space
+ * @dev: the handle
+ * @offset: byte offset
+ * @buf: source
+ * @len: bytes
+ *
+ * Return: 0, -EOPNOTSUPP where the transport has no config space, or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_set_config(struct vhostctl_dev *dev, unsigned int offset,
+					 const void *buf, unsigned int len);
+
+/**
+ * vhostctl_dev_get_status() - read the virtio device status byte
+ * @dev: the handle
+ * @status: where to store it
+ *
+ * Return: 0, -EOPNOTSUPP where the transport has no status (kernel), or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_get_status(struct vhostctl_dev *dev, uint8_t *status);
+
+/**
+ * vhostctl_dev_set_status() - write the virtio device status byte
+ * @dev: the handle
+ * @status: the new status
+ *
+ * Return: 0, -EOPNOTSUPP where the transport has no status, or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_set_status(struct vhostctl_dev *dev, uint8_t status);
+
+/**
+ * vhostctl_dev_reset() - reset the device
+ * @dev: the handle
+ *
+ * Return: 0, -EOPNOTSUPP where the transport has no device reset, or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_reset(struct vhostctl_dev *dev);
+
 #ifdef __cplusplus
 }
 #endif
+
+#include <vhostctl/mem.h>
+#include <vhostctl/kernel.h>
 
 #endif /* VHOSTCTL_VHOSTCTL_H */
