@@ -19,6 +19,14 @@ tools/deps.sh || die "missing packages (see above)"
 stage "build (warnings are errors)"
 make -j2 all WERROR=1 || die "the build failed"
 
+if [ -f kmod/Makefile ]; then
+	stage "kernel coding style (checkpatch --strict)"
+	eval "$(tools/vm/ksft.sh)" || die "cannot get checkpatch"
+	make --no-print-directory -s -C kmod checkpatch CHECKPATCH="$CHECKPATCH" ||
+		die "kmod/ is not checkpatch clean"
+	echo "  kmod/ is checkpatch clean"
+fi
+
 stage "host tests"
 make --no-print-directory -C libvhostctl check WERROR=1 2>&1 | tee "$build/check/host.log"
 host_rc=${PIPESTATUS[0]}
