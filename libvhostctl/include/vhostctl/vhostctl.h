@@ -482,8 +482,4 @@ VHOSTCTL_API int vhostctl_dev_reset(struct vhostctl_dev *dev);
 #include <vhostctl/kernel.h>
 #include <vhostctl/vq.h>
 
-/* Sub-headers: each area's API. */
-#include <vhostctl/devq.h>
-#include <vhostctl/vhost_user.h>
-
 #endif /* VHOSTCTL_VHOSTCTL_H */
