@@ -23,9 +23,14 @@
 #define VSIM_BLK_BUDGET		64
 #define VSIM_BLK_ID		"vhostctl_sim"
 
+/*
+ * One group: vhost-vdpa checks a group index against the number of queues,
+ * so a one-queue device cannot have its rings in a group of their own.
+ * Two address spaces still let the group move between mappings.
+ */
 #define VSIM_BLK_GROUP_DATA	0
-#define VSIM_BLK_GROUP_DESC	1
-#define VSIM_BLK_NGROUPS	2
+#define VSIM_BLK_GROUP_DESC	0
+#define VSIM_BLK_NGROUPS	1
 #define VSIM_BLK_NAS		2
 
 #define VSIM_BLK_FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) | \

@@ -1,0 +1,771 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vhostctl_sim bound to vhost_vdpa: the /dev/vhost-vdpa-N answers, then a
+ * userspace driver (split ring, with and without indirect descriptors and
+ * event idx) over a memfd mapped through the IOTLB: net loopback, block
+ * I/O, suspend/resume, address spaces, and hostile rings that must leave
+ * the device in NEEDS_RESET and the kernel unharmed.
+ */
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <linux/vhost.h>
+
+/* the harness compares int literals with unsigned values */
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmisleading-indentation"
+#include "kselftest_harness.h"
+#include "vdpa_sim_helpers.h"
+
+/* 6.12 uapi the Debian 12 (6.1) headers lack */
+#ifndef VHOST_VDPA_RESUME
+#define VHOST_VDPA_RESUME _IO(VHOST_VIRTIO, 0x7E)
+#endif
+#ifndef VHOST_VDPA_GET_VRING_DESC_GROUP
+#define VHOST_VDPA_GET_VRING_DESC_GROUP _IOWR(VHOST_VIRTIO, 0x7F, struct vhost_vring_state)
+#endif
+#ifndef VHOST_VDPA_GET_VRING_SIZE
+#define VHOST_VDPA_GET_VRING_SIZE _IOWR(VHOST_VIRTIO, 0x82, struct vhost_vring_state)
+#endif
+#define BF_MSG_V2	(1ULL << 1)
+#define BF_ASID		(1ULL << 3)
+#define BF_SUSPEND	(1ULL << 4)
+#define BF_RESUME	(1ULL << 5)
+#define BF_AFTER_OK	(1ULL << 6)
+#define BF_DESC_ASID	(1ULL << 7)
+#define BF_PERSIST	(1ULL << 8)
+
+#define S_ACK		1
+#define S_DRIVER	2
+#define S_DRIVER_OK	4
+#define S_FEATURES_OK	8
+#define S_NEEDS_RESET	0x40
+
+#define MEM_SIZE	(4u << 20)
+#define QNUM		64
+#define VQ_BASE(q)	((uint64_t)(q) * 0x10000)
+#define BUF_BASE	0x100000u
+#define BUF_SIZE	0x1000u
+#define UNMAPPED	(64ull << 20)
+
+#define D_NEXT		1
+#define D_WRITE		2
+#define D_INDIRECT	4
+
+struct vdesc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+struct vq {
+	struct vdesc *desc;
+	uint16_t *avail;	/* flags, idx, ring[QNUM], used_event */
+	uint16_t *used;		/* flags, idx, then 8-byte elements */
+	uint16_t avail_idx;
+	uint16_t last_used;
+	int kick;
+	int call;
+};
+
+FIXTURE(vhost)
+{
+	struct vs_nl nl;
+	char name[32];
+	int fd;
+	uint8_t *mem;
+	int memfd;
+	uint64_t bf;		/* backend features acked */
+	struct vq vq[3];
+	uint8_t mac[6];
+	uint32_t nvqs;
+};
+
+FIXTURE_VARIANT(vhost)
+{
+	const char *mgmtdev;
+	uint32_t device_id;
+	uint64_t features;	/* ring features acked on top of V1|AP */
+	bool indirect;
+};
+
+FIXTURE_VARIANT_ADD(vhost, net_split)
+{
+	.mgmtdev = "vhostctl_sim_net",
+	.device_id = 1,
+};
+
+FIXTURE_VARIANT_ADD(vhost, net_indirect_event_idx)
+{
+	.mgmtdev = "vhostctl_sim_net",
+	.device_id = 1,
+	.features = (1ULL << VS_F_RING_INDIRECT) | (1ULL << VS_F_RING_EVENT_IDX),
+	.indirect = true,
+};
+
+FIXTURE_VARIANT_ADD(vhost, blk_split)
+{
+	.mgmtdev = "vhostctl_sim_blk",
+	.device_id = 2,
+};
+
+FIXTURE_VARIANT_ADD(vhost, blk_indirect_event_idx)
+{
+	.mgmtdev = "vhostctl_sim_blk",
+	.device_id = 2,
+	.features = (1ULL << VS_F_RING_INDIRECT) | (1ULL << VS_F_RING_EVENT_IDX),
+	.indirect = true,
+};
+
+static int iotlb_msg(int fd, uint32_t asid, uint8_t type, uint64_t iova,
+		     uint64_t size, void *uaddr)
+{
+	struct vhost_msg_v2 m = {
+		.type = VHOST_IOTLB_MSG_V2,
+		.asid = asid,
+		.iotlb = {
+			.iova = iova,
+			.size = size,
+			.uaddr = (uint64_t)(uintptr_t)uaddr,
+			.perm = VHOST_ACCESS_RW,
+			.type = type,
+		},
+	};
+
+	return write(fd, &m, sizeof(m)) == sizeof(m) ? 0 : -errno;
+}
+
+FIXTURE_SETUP(vhost)
+{
+	struct vs_dev_opts o = { .mgmtdev = variant->mgmtdev, .max_vqp = 1 };
+	char dir[256], node[64], path[96];
+	uint64_t bf;
+
+	ASSERT_EQ(0, vs_nl_open(&self->nl));
+	vs_unique_name(self->name, sizeof(self->name), "vh");
+	if (variant->device_id != 1)
+		o.max_vqp = 0;
+	ASSERT_EQ(0, vs_dev_add(&self->nl, self->name, &o)) TH_LOG("%s", self->nl.err);
+	ASSERT_EQ(0, vs_bind(self->name, "vhost_vdpa"));
+	snprintf(dir, sizeof(dir), "/sys/bus/vdpa/devices/%s", self->name);
+	ASSERT_EQ(0, vs_wait_find(dir, "vhost-vdpa-", node, sizeof(node), 2000));
+	snprintf(path, sizeof(path), "/dev/%s", node);
+	self->fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", path, strerror(errno));
+
+	ASSERT_EQ(0, ioctl(self->fd, VHOST_GET_BACKEND_FEATURES, &bf));
+	self->bf = bf & (BF_MSG_V2 | BF_ASID | BF_SUSPEND | BF_RESUME |
+			 BF_DESC_ASID | BF_PERSIST | BF_AFTER_OK);
+	ASSERT_EQ(0, ioctl(self->fd, VHOST_SET_BACKEND_FEATURES, &self->bf));
+	ASSERT_EQ(0, ioctl(self->fd, VHOST_SET_OWNER));
+	ASSERT_EQ(0, ioctl(self->fd, VHOST_VDPA_GET_VQS_COUNT, &self->nvqs));
+
+	self->memfd = memfd_create("vdpa_sim_test", MFD_CLOEXEC);
+	ASSERT_LE(0, self->memfd);
+	ASSERT_EQ(0, ftruncate(self->memfd, MEM_SIZE));
+	self->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->memfd, 0);
+	ASSERT_NE(MAP_FAILED, self->mem);
+	ASSERT_EQ(0, iotlb_msg(self->fd, 0, VHOST_IOTLB_UPDATE, 0, MEM_SIZE,
+			       self->mem));
+}
+
+FIXTURE_TEARDOWN(vhost)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (self->vq[i].kick > 0)
+			close(self->vq[i].kick);
+		if (self->vq[i].call > 0)
+			close(self->vq[i].call);
+	}
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->mem && self->mem != MAP_FAILED)
+		munmap(self->mem, MEM_SIZE);
+	if (self->memfd >= 0)
+		close(self->memfd);
+	vs_dev_del(&self->nl, self->name);
+	vs_nl_close(&self->nl);
+}
+
+static uint8_t get_status(int fd)
+{
+	uint8_t s = 0xff;
+
+	ioctl(fd, VHOST_VDPA_GET_STATUS, &s);
+	return s;
+}
+
+static int set_status(int fd, uint8_t s)
+{
+	return ioctl(fd, VHOST_VDPA_SET_STATUS, &s);
+}
+
+/* Driver setup of queues [0, n): features, rings, DRIVER_OK. */
+static int start_ex(FIXTURE_DATA(vhost) *self, uint64_t ring_features,
+		    unsigned int n, bool reset)
+{
+	uint64_t f = (1ULL << VS_F_VERSION_1) | (1ULL << VS_F_ACCESS_PLATFORM) |
+		     ring_features;
+	unsigned int q;
+
+	if ((reset && set_status(self->fd, 0)) ||
+	    set_status(self->fd, S_ACK | S_DRIVER))
+		return -1;
+	if (ioctl(self->fd, VHOST_SET_FEATURES, &f))
+		return -2;
+	if (set_status(self->fd, S_ACK | S_DRIVER | S_FEATURES_OK))
+		return -3;
+	for (q = 0; q < n; q++) {
+		struct vq *v = &self->vq[q];
+		struct vhost_vring_state num = { q, QNUM }, base = { q, 0 };
+		struct vhost_vring_state en = { q, 1 };
+		struct vhost_vring_addr a = {
+			.index = q,
+			.desc_user_addr = VQ_BASE(q),
+			.avail_user_addr = VQ_BASE(q) + 0x1000,
+			.used_user_addr = VQ_BASE(q) + 0x2000,
+		};
+		struct vhost_vring_file kick = { q, -1 }, call = { q, -1 };
+
+		memset(self->mem + VQ_BASE(q), 0, 0x3000);
+		v->desc = (struct vdesc *)(self->mem + VQ_BASE(q));
+		v->avail = (uint16_t *)(self->mem + VQ_BASE(q) + 0x1000);
+		v->used = (uint16_t *)(self->mem + VQ_BASE(q) + 0x2000);
+		v->avail_idx = 0;
+		v->last_used = 0;
+		if (v->kick <= 0)
+			v->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (v->call <= 0)
+			v->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		kick.fd = v->kick;
+		call.fd = v->call;
+		if (ioctl(self->fd, VHOST_SET_VRING_NUM, &num) ||
+		    ioctl(self->fd, VHOST_SET_VRING_ADDR, &a) ||
+		    ioctl(self->fd, VHOST_SET_VRING_BASE, &base) ||
+		    ioctl(self->fd, VHOST_SET_VRING_KICK, &kick) ||
+		    ioctl(self->fd, VHOST_SET_VRING_CALL, &call) ||
+		    ioctl(self->fd, VHOST_VDPA_SET_VRING_ENABLE, &en))
+			return -4;
+	}
+	if (set_status(self->fd, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK))
+		return -5;
+	return 0;
+}
+
+static int start(FIXTURE_DATA(vhost) *self, uint64_t ring_features,
+		 unsigned int n)
+{
+	return start_ex(self, ring_features, n, true);
+}
+
+/* Publishes head on q and kicks. */
+static void post(struct vq *v, uint16_t head)
+{
+	uint64_t one = 1;
+
+	v->avail[2 + (v->avail_idx % QNUM)] = head;
+	__atomic_thread_fence(__ATOMIC_RELEASE);	/* ring entry before idx */
+	v->avail[1] = ++v->avail_idx;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);	/* idx before the kick */
+	if (write(v->kick, &one, sizeof(one)) != sizeof(one))
+		return;
+}
+
+/* Waits for the next used entry; returns its len, or -1 on timeout. */
+static int64_t wait_used(struct vq *v, int ms)
+{
+	volatile uint16_t *uidx = &v->used[1];
+	uint32_t *elem;
+
+	for (; ms > 0; ms--) {
+		if (*uidx != v->last_used) {
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			elem = (uint32_t *)(v->used + 2) + 2 * (v->last_used % QNUM);
+			v->last_used++;
+			return elem[1];
+		}
+		usleep(1000);
+	}
+	return -1;
+}
+
+static bool wait_status(int fd, uint8_t bit, int ms)
+{
+	for (; ms > 0; ms -= 5) {
+		if (get_status(fd) & bit)
+			return true;
+		usleep(5000);
+	}
+	return false;
+}
+
+static int get_mac(FIXTURE_DATA(vhost) *self)
+{
+	struct {
+		struct vhost_vdpa_config c;
+		uint8_t mac[6];
+	} cfg;
+
+	cfg.c.off = 0;
+	cfg.c.len = 6;
+	if (ioctl(self->fd, VHOST_VDPA_GET_CONFIG, &cfg))
+		return -errno;
+	memcpy(self->mac, cfg.mac, 6);
+	return 0;
+}
+
+static uint8_t *buf(FIXTURE_DATA(vhost) *self, unsigned int i)
+{
+	return self->mem + BUF_BASE + i * BUF_SIZE;
+}
+
+static uint64_t biova(unsigned int i)
+{
+	return BUF_BASE + (uint64_t)i * BUF_SIZE;
+}
+
+/* Puts a chain of n segments at desc[0..n) of v, or in an indirect table. */
+static void chain(struct vq *v, bool indirect, uint8_t *mem, uint64_t table,
+		  const struct vdesc *segs, unsigned int n)
+{
+	struct vdesc *d = indirect ? (struct vdesc *)(mem + table) : v->desc;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		d[i] = segs[i];
+		d[i].next = i + 1;
+		if (i + 1 < n)
+			d[i].flags |= D_NEXT;
+	}
+	if (indirect) {
+		v->desc[0].addr = table;
+		v->desc[0].len = n * sizeof(struct vdesc);
+		v->desc[0].flags = D_INDIRECT;
+		v->desc[0].next = 0;
+	}
+}
+
+static int net_frame(FIXTURE_DATA(vhost) *self, uint8_t *p, const uint8_t *dst,
+		     uint8_t fill, unsigned int payload)
+{
+	memset(p, 0, 12);			/* virtio_net_hdr_v1 */
+	memcpy(p + 12, dst, 6);
+	memcpy(p + 18, self->mac, 6);
+	p[24] = 0x88;
+	p[25] = 0xb5;
+	memset(p + 26, fill, payload);
+	return 26 + payload;
+}
+
+TEST_F(vhost, ioctls)
+{
+	struct vhost_vdpa_iova_range r;
+	struct vhost_vring_state s;
+	uint32_t id, size, n;
+	uint16_t num;
+	struct {
+		struct vhost_vdpa_config c;
+		uint8_t data[64];
+	} cfg;
+	bool net = variant->device_id == 1;
+
+	ASSERT_EQ(0, ioctl(self->fd, VHOST_VDPA_GET_DEVICE_ID, &id));
+	EXPECT_EQ(variant->device_id, id);
+	EXPECT_EQ(net ? 3 : 1, self->nvqs);
+	ASSERT_EQ(0, ioctl(self->fd, VHOST_VDPA_GET_IOVA_RANGE, &r));
+	EXPECT_EQ(0, r.first);
+	EXPECT_EQ(~0ULL, r.last);
+	ASSERT_EQ(0, ioctl(self->fd, VHOST_VDPA_GET_GROUP_NUM, &n));
+	EXPECT_EQ(net ? 3 : 1, n);
+	ASSERT_EQ(0, ioctl(self->fd, VHOST_VDPA_GET_AS_NUM, &n));
+	EXPECT_EQ(net ? 3 : 2, n);
+	ASSERT_EQ(0, ioctl(self->fd, VHOST_VDPA_GET_VRING_NUM, &num));
+	EXPECT_EQ(256, num);
+	ASSERT_EQ(0, ioctl(self->fd, VHOST_VDPA_GET_CONFIG_SIZE, &size));
+	if (net) {
+		EXPECT_EQ(24, size);
+	} else {
+		EXPECT_LE(60, size);
+	}
+	EXPECT_EQ(BF_MSG_V2 | BF_ASID | BF_SUSPEND | BF_RESUME | BF_DESC_ASID |
+		  BF_PERSIST | BF_AFTER_OK, self->bf);
+
+	cfg.c.off = 0;
+	cfg.c.len = 12;
+	ASSERT_EQ(0, ioctl(self->fd, VHOST_VDPA_GET_CONFIG, &cfg));
+	if (net) {
+		struct vs_config c;
+
+		ASSERT_EQ(0, vs_dev_config(&self->nl, self->name, &c));
+		EXPECT_EQ(0, memcmp(c.mac, cfg.data, 6));
+		EXPECT_EQ(1, cfg.data[6] | cfg.data[7] << 8);	/* LINK_UP */
+		EXPECT_EQ(1, cfg.data[8] | cfg.data[9] << 8);	/* max vqp */
+		EXPECT_EQ(1500, cfg.data[10] | cfg.data[11] << 8);
+	} else {
+		uint64_t cap;
+
+		memcpy(&cap, cfg.data, 8);
+		EXPECT_NE(0, cap);
+	}
+	cfg.c.len = size + 1;
+	EXPECT_EQ(-1, ioctl(self->fd, VHOST_VDPA_GET_CONFIG, &cfg));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* groups: data queues 0, their rings 2 (blk: 0), the CVQ 1 */
+	s.index = 0;
+	ASSERT_EQ(0, ioctl(self->fd, VHOST_VDPA_GET_VRING_GROUP, &s));
+	EXPECT_EQ(0, s.num);
+	s.index = 0;
+	ASSERT_EQ(0, ioctl(self->fd, VHOST_VDPA_GET_VRING_DESC_GROUP, &s));
+	EXPECT_EQ(net ? 2 : 0, s.num);
+	if (net) {
+		s.index = 2;
+		ASSERT_EQ(0, ioctl(self->fd, VHOST_VDPA_GET_VRING_GROUP, &s));
+		EXPECT_EQ(1, s.num);
+	}
+	s.index = 0;
+	ASSERT_EQ(0, ioctl(self->fd, VHOST_VDPA_GET_VRING_SIZE, &s));
+	EXPECT_EQ(256, s.num);
+
+	/* every index is checked */
+	s.index = 99;
+	EXPECT_EQ(-1, ioctl(self->fd, VHOST_VDPA_GET_VRING_GROUP, &s));
+	EXPECT_EQ(ENOBUFS, errno);
+	/* vhost-vdpa checks a group index against the number of queues */
+	s.index = self->nvqs;
+	s.num = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, VHOST_VDPA_SET_GROUP_ASID, &s));
+	EXPECT_EQ(ENOBUFS, errno);
+	ASSERT_EQ(0, ioctl(self->fd, VHOST_VDPA_GET_AS_NUM, &n));
+	s.index = 0;
+	s.num = n;
+	EXPECT_EQ(-1, ioctl(self->fd, VHOST_VDPA_SET_GROUP_ASID, &s));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EFAULT, iotlb_msg(self->fd, n, VHOST_IOTLB_UPDATE,
+				     0x10000000, 4096, self->mem));
+}
+
+/* Net: one frame to our MAC on TX comes back on RX, byte for byte. */
+static void net_loop(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(vhost) *self,
+		     const FIXTURE_VARIANT(vhost) *variant, bool expect)
+{
+	struct vdesc rx = { biova(0), BUF_SIZE, D_WRITE, 0 };
+	struct vdesc tx[2];
+	int len = net_frame(self, buf(self, 1), self->mac, 0x5a, 100);
+	uint64_t calls = 0;
+
+	memset(buf(self, 0), 0, BUF_SIZE);
+	chain(&self->vq[0], variant->indirect, self->mem, biova(8), &rx, 1);
+	tx[0] = (struct vdesc){ biova(1), 12, 0, 0 };
+	tx[1] = (struct vdesc){ biova(1) + 12, len - 12, 0, 0 };
+	chain(&self->vq[1], variant->indirect, self->mem, biova(9), tx, 2);
+	post(&self->vq[0], 0);
+	post(&self->vq[1], 0);
+	if (!expect) {
+		EXPECT_EQ(-1, wait_used(&self->vq[0], 300));
+		return;
+	}
+	ASSERT_EQ(0, wait_used(&self->vq[1], 2000));
+	ASSERT_EQ(len, wait_used(&self->vq[0], 2000));
+	EXPECT_EQ(0, memcmp(buf(self, 0), buf(self, 1), len));
+	usleep(10000);
+	EXPECT_EQ(sizeof(calls), read(self->vq[0].call, &calls, sizeof(calls)));
+	EXPECT_LE(1, calls);
+}
+
+/* Block: one request; returns the status byte or -1. */
+static int blk_rw(struct __test_metadata *_metadata, FIXTURE_DATA(vhost) *self,
+		  const FIXTURE_VARIANT(vhost) *variant, uint32_t type,
+		  uint64_t sector, unsigned int data_buf, uint32_t len)
+{
+	struct {
+		uint32_t type, ioprio;
+		uint64_t sector;
+	} *hdr = (void *)buf(self, 0);
+	uint8_t *status = buf(self, 2);
+	struct vdesc d[3];
+	unsigned int n = 0;
+
+	hdr->type = type;
+	hdr->ioprio = 0;
+	hdr->sector = sector;
+	*status = 0xee;
+	d[n++] = (struct vdesc){ biova(0), 16, 0, 0 };
+	if (len)
+		d[n++] = (struct vdesc){ biova(data_buf), len,
+					 type == 0 || type == 8 ? D_WRITE : 0, 0 };
+	d[n++] = (struct vdesc){ biova(2), 1, D_WRITE, 0 };
+	chain(&self->vq[0], variant->indirect, self->mem, biova(9), d, n);
+	post(&self->vq[0], 0);
+	if (wait_used(&self->vq[0], 2000) < 0)
+		return -1;
+	return *status;
+}
+
+TEST_F(vhost, data_path)
+{
+	if (variant->device_id == 1) {
+		ASSERT_EQ(0, get_mac(self));
+		ASSERT_EQ(0, start(self, variant->features, 2));
+		net_loop(_metadata, self, variant, true);
+		/* a frame to another unicast address is filtered out */
+		{
+			uint8_t other[6] = { 0x02, 1, 2, 3, 4, 5 };
+			struct vdesc rx = { biova(0), BUF_SIZE, D_WRITE, 0 };
+			struct vdesc tx = { biova(1), 0, 0, 0 };
+
+			tx.len = net_frame(self, buf(self, 1), other, 1, 60);
+			chain(&self->vq[0], false, self->mem, 0, &rx, 1);
+			chain(&self->vq[1], false, self->mem, 0, &tx, 1);
+			post(&self->vq[1], 0);
+			ASSERT_EQ(0, wait_used(&self->vq[1], 2000));
+			post(&self->vq[0], 0);
+			EXPECT_EQ(-1, wait_used(&self->vq[0], 300));
+		}
+	} else {
+		uint8_t *w = buf(self, 3), *r = buf(self, 4);
+		unsigned int i;
+
+		ASSERT_EQ(0, start(self, variant->features, 1));
+		for (i = 0; i < 4096; i++)
+			w[i] = i * 7 + 3;
+		EXPECT_EQ(0, blk_rw(_metadata, self, variant, 1, 8, 3, 4096));
+		memset(r, 0, 4096);
+		EXPECT_EQ(0, blk_rw(_metadata, self, variant, 0, 8, 4, 4096));
+		EXPECT_EQ(0, memcmp(w, r, 4096));
+		/* GET_ID */
+		EXPECT_EQ(0, blk_rw(_metadata, self, variant, 8, 0, 4, 20));
+		EXPECT_EQ(0, memcmp(r, "vhostctl_sim", 13));
+		/* FLUSH */
+		EXPECT_EQ(0, blk_rw(_metadata, self, variant, 4, 0, 0, 0));
+		/* beyond the end: IOERR; unknown type: UNSUPP */
+		EXPECT_EQ(1, blk_rw(_metadata, self, variant, 0, ~0ULL / 2, 4, 512));
+		EXPECT_EQ(1, blk_rw(_metadata, self, variant, 1, 1ULL << 40, 3, 512));
+		EXPECT_EQ(1, blk_rw(_metadata, self, variant, 0, 0, 4, 100));
+		EXPECT_EQ(2, blk_rw(_metadata, self, variant, 77, 0, 4, 512));
+		/* WRITE_ZEROES of the sectors written above */
+		{
+			struct {
+				uint64_t sector;
+				uint32_t num, flags;
+			} *seg = (void *)buf(self, 5);
+
+			seg->sector = 8;
+			seg->num = 8;
+			seg->flags = 0;
+			EXPECT_EQ(0, blk_rw(_metadata, self, variant, 13, 0, 5, 16));
+			EXPECT_EQ(0, blk_rw(_metadata, self, variant, 0, 8, 4, 4096));
+			for (i = 0; i < 4096 && !r[i]; i++)
+				;
+			EXPECT_EQ(4096, i);
+			seg->sector = ~0ULL - 3;
+			EXPECT_EQ(1, blk_rw(_metadata, self, variant, 11, 0, 5, 16));
+		}
+	}
+	EXPECT_EQ(0, get_status(self->fd) & S_NEEDS_RESET);
+}
+
+TEST_F(vhost, suspend_resume)
+{
+	struct vhost_vring_state s = { 0 };
+	struct vdesc d = { biova(3), 512, D_WRITE, 0 };
+
+	if (variant->device_id == 1) {
+		ASSERT_EQ(0, get_mac(self));
+		ASSERT_EQ(0, start(self, variant->features, 2));
+		ASSERT_EQ(0, ioctl(self->fd, VHOST_VDPA_SUSPEND));
+		net_loop(_metadata, self, variant, false);
+		ASSERT_EQ(0, ioctl(self->fd, VHOST_VDPA_RESUME));
+		EXPECT_EQ(0, wait_used(&self->vq[1], 2000));
+		EXPECT_LT(0, wait_used(&self->vq[0], 2000));
+		s.index = 1;
+	} else {
+		ASSERT_EQ(0, start(self, variant->features, 1));
+		ASSERT_EQ(0, ioctl(self->fd, VHOST_VDPA_SUSPEND));
+		*(uint32_t *)buf(self, 0) = 0;
+		chain(&self->vq[0], false, self->mem, 0, &d, 1);
+		post(&self->vq[0], 0);
+		EXPECT_EQ(-1, wait_used(&self->vq[0], 300));
+		ASSERT_EQ(0, ioctl(self->fd, VHOST_VDPA_RESUME));
+		EXPECT_LE(0, wait_used(&self->vq[0], 2000));
+	}
+	/* the state read back is where the driver is */
+	ASSERT_EQ(0, ioctl(self->fd, VHOST_VDPA_SUSPEND));
+	ASSERT_EQ(0, ioctl(self->fd, VHOST_GET_VRING_BASE, &s));
+	EXPECT_EQ(1, s.num);
+}
+
+static int data_asid(FIXTURE_DATA(vhost) *self, bool net, unsigned int asid)
+{
+	struct vhost_vring_state g = { 0, asid };
+
+	if (set_status(self->fd, 0) ||
+	    ioctl(self->fd, VHOST_VDPA_SET_GROUP_ASID, &g))
+		return -1;
+	g.index = net ? 2 : 0;		/* the descriptor group */
+	return ioctl(self->fd, VHOST_VDPA_SET_GROUP_ASID, &g);
+}
+
+/* Data queues in address space 1: works only once AS 1 maps the memory. */
+TEST_F(vhost, address_spaces)
+{
+	bool net = variant->device_id == 1;
+	struct vdesc d = { biova(3), 512, D_WRITE, 0 };
+	struct vdesc tx = { biova(1), 64, 0, 0 };
+	unsigned int q = net ? 1 : 0;
+
+	if (net) {
+		ASSERT_EQ(0, get_mac(self));
+	}
+	ASSERT_EQ(0, data_asid(self, net, 1));
+	ASSERT_EQ(0, start_ex(self, variant->features, net ? 2 : 1, false));
+	/* AS 1 is empty: the ring is unreachable */
+	if (net)
+		chain(&self->vq[q], false, self->mem, 0, &tx, 1);
+	else
+		chain(&self->vq[q], false, self->mem, 0, &d, 1);
+	*(uint32_t *)buf(self, 0) = 0;
+	post(&self->vq[q], 0);
+	EXPECT_TRUE(wait_status(self->fd, S_NEEDS_RESET, 2000));
+	EXPECT_EQ(-1, wait_used(&self->vq[q], 50));
+
+	/* map the same memory in AS 1 and start again */
+	ASSERT_EQ(0, iotlb_msg(self->fd, 1, VHOST_IOTLB_UPDATE, 0, MEM_SIZE,
+			       self->mem));
+	ASSERT_EQ(0, data_asid(self, net, 1));
+	ASSERT_EQ(0, start_ex(self, variant->features, net ? 2 : 1, false));
+	if (net) {
+		net_loop(_metadata, self, variant, true);
+	} else {
+		EXPECT_EQ(0, blk_rw(_metadata, self, variant, 4, 0, 0, 0));
+	}
+	EXPECT_EQ(0, get_status(self->fd) & S_NEEDS_RESET);
+
+	/* AS 0 no longer reaches the queues' buffers of AS 1... */
+	ASSERT_EQ(0, iotlb_msg(self->fd, 1, VHOST_IOTLB_INVALIDATE, 0, MEM_SIZE,
+			       self->mem));
+	ASSERT_EQ(0, data_asid(self, net, 1));
+	ASSERT_EQ(0, start_ex(self, variant->features, net ? 2 : 1, false));
+	if (net)
+		chain(&self->vq[q], false, self->mem, 0, &tx, 1);
+	else
+		chain(&self->vq[q], false, self->mem, 0, &d, 1);
+	post(&self->vq[q], 0);
+	EXPECT_TRUE(wait_status(self->fd, S_NEEDS_RESET, 2000));
+}
+
+/*
+ * Hostile rings: each must end in NEEDS_RESET, after which a reset brings
+ * the device back. The queue used is TX (net) or the request queue (blk).
+ */
+enum hostile {
+	H_UNMAPPED,
+	H_LOOP,
+	H_AVAIL_JUMP,
+	H_HEAD_RANGE,
+	H_OVERFLOW,
+	H_INDIRECT_LEN,
+	H_INDIRECT_NESTED,
+	H_INDIRECT_NEXT,
+	H_TOO_LONG,
+	H_WRITE_THEN_READ,
+	H_MAX,
+};
+
+static void hostile(FIXTURE_DATA(vhost) *self, unsigned int q, enum hostile h)
+{
+	struct vq *v = &self->vq[q];
+	struct vdesc *t = (struct vdesc *)buf(self, 10);
+	uint64_t one = 1;
+	unsigned int i;
+
+	switch (h) {
+	case H_UNMAPPED:
+		v->desc[0] = (struct vdesc){ UNMAPPED, 64, 0, 0 };
+		v->desc[1] = (struct vdesc){ UNMAPPED, 64, D_WRITE, 0 };
+		if (q == 0) {
+			/* blk: header unreachable */
+			v->desc[0].flags = D_NEXT;
+			v->desc[0].next = 1;
+		}
+		break;
+	case H_LOOP:
+		v->desc[0] = (struct vdesc){ biova(1), 16, D_NEXT, 1 };
+		v->desc[1] = (struct vdesc){ biova(1), 16, D_NEXT, 0 };
+		break;
+	case H_AVAIL_JUMP:
+		v->desc[0] = (struct vdesc){ biova(1), 64, 0, 0 };
+		v->avail[2] = 0;
+		v->avail[1] = v->avail_idx + QNUM + 5;
+		if (write(v->kick, &one, sizeof(one)) < 0)
+			return;
+		return;
+	case H_HEAD_RANGE:
+		v->avail[2 + (v->avail_idx % QNUM)] = QNUM + 3;
+		v->avail[1] = ++v->avail_idx;
+		if (write(v->kick, &one, sizeof(one)) < 0)
+			return;
+		return;
+	case H_OVERFLOW:
+		v->desc[0] = (struct vdesc){ ~0ULL - 0xfff, 0x2000, 0, 0 };
+		break;
+	case H_INDIRECT_LEN:
+		v->desc[0] = (struct vdesc){ biova(10), 17, D_INDIRECT, 0 };
+		break;
+	case H_INDIRECT_NESTED:
+		t[0] = (struct vdesc){ biova(10), 32, D_INDIRECT, 0 };
+		t[1] = (struct vdesc){ biova(1), 16, 0, 0 };
+		v->desc[0] = (struct vdesc){ biova(10), 32, D_INDIRECT, 0 };
+		break;
+	case H_INDIRECT_NEXT:
+		v->desc[0] = (struct vdesc){ biova(10), 16, D_INDIRECT | D_NEXT, 1 };
+		t[0] = (struct vdesc){ biova(1), 16, 0, 0 };
+		break;
+	case H_TOO_LONG:
+		/* an indirect table far longer than allowed */
+		v->desc[0] = (struct vdesc){ biova(10), 4096 * 16, D_INDIRECT, 0 };
+		break;
+	case H_WRITE_THEN_READ:
+		v->desc[0] = (struct vdesc){ biova(1), 16, D_WRITE | D_NEXT, 1 };
+		v->desc[1] = (struct vdesc){ biova(1), 16, 0, 0 };
+		break;
+	default:
+		break;
+	}
+	(void)i;
+	post(v, 0);
+}
+
+TEST_F(vhost, hostile_rings)
+{
+	bool net = variant->device_id == 1;
+	unsigned int q = net ? 1 : 0, h;
+
+	if (net) {
+		ASSERT_EQ(0, get_mac(self));
+	}
+	for (h = 0; h < H_MAX; h++) {
+		ASSERT_EQ(0, start(self, variant->features, net ? 2 : 1));
+		hostile(self, q, h);
+		EXPECT_TRUE(wait_status(self->fd, S_NEEDS_RESET, 2000))
+			TH_LOG("hostile case %u did not set NEEDS_RESET", h);
+		/* the queue stopped: nothing was completed */
+		EXPECT_EQ(-1, wait_used(&self->vq[q], 20));
+	}
+	/* and after a reset the device works again */
+	ASSERT_EQ(0, start(self, variant->features, net ? 2 : 1));
+	EXPECT_EQ(0, get_status(self->fd) & S_NEEDS_RESET);
+	if (net) {
+		net_loop(_metadata, self, variant, true);
+	} else {
+		EXPECT_EQ(0, blk_rw(_metadata, self, variant, 4, 0, 0, 0));
+	}
+}
+
+TEST_HARNESS_MAIN
