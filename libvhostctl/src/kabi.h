@@ -65,4 +65,55 @@ struct vhost_vring_worker {
 #define VHOST_BACKEND_F_IOTLB_PERSIST 0x8 /* 6.7 */
 #endif
 
+/*
+ * The vdpa generic netlink family, as of 6.12.  Never include the system's
+ * <linux/vdpa.h>: in the 6.1 header attribute 21 is
+ * VDPA_ATTR_VDPA_DEV_SUPPORTED_FEATURES, which 6.12 renumbered (21 is now
+ * the block capacity).  Our own names, so that both can coexist.
+ */
+#define VHC_VDPA_GENL_NAME "vdpa"
+#define VHC_VDPA_GENL_VERSION 1
+
+enum {
+	VHC_VDPA_CMD_MGMTDEV_NEW = 1,	/* 5.12: reply command of MGMTDEV_GET */
+	VHC_VDPA_CMD_MGMTDEV_GET = 2,	/* 5.12 */
+	VHC_VDPA_CMD_DEV_NEW = 3,	/* 5.12; also the reply command of DEV_GET */
+	VHC_VDPA_CMD_DEV_DEL = 4,	/* 5.12 */
+	VHC_VDPA_CMD_DEV_GET = 5,	/* 5.12 */
+	VHC_VDPA_CMD_DEV_CONFIG_GET = 6,	/* 5.17 */
+	VHC_VDPA_CMD_DEV_VSTATS_GET = 7,	/* 6.0 */
+	VHC_VDPA_CMD_DEV_ATTR_SET = 8,	/* 6.12 */
+};
+
+enum {
+	VHC_VDPA_ATTR_MGMTDEV_BUS_NAME = 1,	/* string */
+	VHC_VDPA_ATTR_MGMTDEV_DEV_NAME = 2,	/* string */
+	VHC_VDPA_ATTR_MGMTDEV_SUPPORTED_CLASSES = 3,	/* u64 */
+	VHC_VDPA_ATTR_DEV_NAME = 4,	/* string */
+	VHC_VDPA_ATTR_DEV_ID = 5,	/* u32 */
+	VHC_VDPA_ATTR_DEV_VENDOR_ID = 6,	/* u32 */
+	VHC_VDPA_ATTR_DEV_MAX_VQS = 7,	/* u32 */
+	VHC_VDPA_ATTR_DEV_MAX_VQ_SIZE = 8,	/* u16 */
+	VHC_VDPA_ATTR_DEV_MIN_VQ_SIZE = 9,	/* u16 */
+	VHC_VDPA_ATTR_DEV_NET_CFG_MACADDR = 10,	/* 6 bytes */
+	VHC_VDPA_ATTR_DEV_NET_STATUS = 11,	/* u8 in the header, u16 on the wire */
+	VHC_VDPA_ATTR_DEV_NET_CFG_MAX_VQP = 12,	/* u16 */
+	VHC_VDPA_ATTR_DEV_NET_CFG_MTU = 13,	/* u16 */
+	VHC_VDPA_ATTR_DEV_NEGOTIATED_FEATURES = 14,	/* u64 */
+	VHC_VDPA_ATTR_DEV_MGMTDEV_MAX_VQS = 15,	/* u32 */
+	VHC_VDPA_ATTR_DEV_SUPPORTED_FEATURES = 16,	/* u64 */
+	VHC_VDPA_ATTR_DEV_QUEUE_INDEX = 17,	/* u32 */
+	VHC_VDPA_ATTR_DEV_VENDOR_ATTR_NAME = 18,	/* string */
+	VHC_VDPA_ATTR_DEV_VENDOR_ATTR_VALUE = 19,	/* u64 */
+	VHC_VDPA_ATTR_DEV_FEATURES = 20,	/* u64, 6.2 */
+	VHC_VDPA_ATTR_DEV_BLK_CFG_CAPACITY = 21,	/* u64, 6.9 */
+	VHC_VDPA_ATTR_DEV_BLK_CFG_SIZE_MAX = 22,	/* u32, 6.9 */
+	VHC_VDPA_ATTR_DEV_BLK_CFG_BLK_SIZE = 23,	/* u32, 6.9 */
+	VHC_VDPA_ATTR_DEV_BLK_CFG_SEG_MAX = 24,	/* u32, 6.9 */
+	VHC_VDPA_ATTR_DEV_BLK_CFG_NUM_QUEUES = 25,	/* u16, 6.9 */
+	VHC_VDPA_ATTR_DEV_BLK_READ_ONLY = 35,	/* u8, 6.9 */
+	VHC_VDPA_ATTR_DEV_BLK_FLUSH = 36,	/* u8, 6.9 */
+	VHC_VDPA_ATTR_MAX = 36,
+};
+
 #endif /* VHOSTCTL_KABI_H */
