@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vhostctl_sim bound to virtio_vdpa, driven by the kernel's own virtio-net
+ * and virtio-blk drivers, over packed and split rings: frames sent to the
+ * interface's own MAC come back, the vendor counters match, the control
+ * queue sets the MAC and the queue pairs; the disk has the requested size
+ * and O_DIRECT data reads back identical.
+ */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <linux/ethtool.h>
+#include <linux/fs.h>
+#include <linux/if_packet.h>
+#include <linux/sockios.h>
+
+/* the harness compares int literals with unsigned values */
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmisleading-indentation"
+#include "kselftest_harness.h"
+#include "vdpa_sim_helpers.h"
+
+#define ETH_P_TEST	0x88b5
+#define NPAIRS		2
+
+FIXTURE(vnet)
+{
+	struct vs_nl nl;
+	char name[32];
+	char ifname[IFNAMSIZ];
+	int ifindex;
+	uint8_t mac[6];
+	int sock;
+};
+
+FIXTURE_VARIANT(vnet)
+{
+	bool split;
+};
+
+FIXTURE_VARIANT_ADD(vnet, packed)
+{
+	.split = false,
+};
+
+FIXTURE_VARIANT_ADD(vnet, split)
+{
+	.split = true,
+};
+
+/* The kernel drivers under test are modules: load them once. */
+static int load_drivers(void)
+{
+	return system("modprobe -q -a vdpa virtio_vdpa virtio_net virtio_blk vhostctl_sim");
+}
+
+/* Finds DEV's virtio device, then the entry under its CLS directory. */
+static int virtio_child(const char *dev, const char *cls, char *out,
+			size_t outlen)
+{
+	char dir[256], vdev[64];
+	int ret;
+
+	snprintf(dir, sizeof(dir), "/sys/bus/vdpa/devices/%s", dev);
+	ret = vs_wait_find(dir, "virtio", vdev, sizeof(vdev), 3000);
+	if (ret)
+		return ret;
+	snprintf(dir, sizeof(dir), "/sys/bus/vdpa/devices/%s/%s/%s", dev,
+		 vdev, cls);
+	return vs_wait_find(dir, "", out, outlen, 3000);
+}
+
+static int if_flags(const char *ifname, short set)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int ret = -1;
+
+	if (fd < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (!ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+		ifr.ifr_flags |= set;
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	return ret;
+}
+
+static int if_ioctl(unsigned long req, struct ifreq *ifr)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, req, ifr);
+	close(fd);
+	return ret;
+}
+
+FIXTURE_SETUP(vnet)
+{
+	struct vs_dev_opts o = {
+		.mgmtdev = "vhostctl_sim_net",
+		.max_vqp = NPAIRS,
+		.mac = self->mac,
+		.has_features = variant->split,
+		.features = VS_NET_SPLIT_FEATURES,
+	};
+	struct sockaddr_ll sll = { 0 };
+	struct timeval tv = { 0, 300000 };
+	char path[128];
+	int i;
+
+	self->sock = -1;
+	ASSERT_EQ(0, load_drivers());
+	ASSERT_EQ(0, vs_nl_open(&self->nl));
+	vs_unique_name(self->name, sizeof(self->name), "vn");
+	self->mac[0] = 0x02;
+	for (i = 1; i < 6; i++)
+		self->mac[i] = rand();
+	ASSERT_EQ(0, vs_dev_add(&self->nl, self->name, &o)) TH_LOG("%s", self->nl.err);
+	ASSERT_EQ(0, vs_bind(self->name, "virtio_vdpa"));
+	ASSERT_EQ(0, virtio_child(self->name, "net", self->ifname,
+				  sizeof(self->ifname)));
+	self->ifindex = if_nametoindex(self->ifname);
+	ASSERT_LT(0, self->ifindex);
+	/* no IPv6 chatter: the counters must only see the test's frames */
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 self->ifname);
+	vs_write_file(path, "1");
+	ASSERT_EQ(0, if_flags(self->ifname, IFF_UP));
+
+	self->sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_TEST));
+	ASSERT_LE(0, self->sock);
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_TEST);
+	sll.sll_ifindex = self->ifindex;
+	ASSERT_EQ(0, bind(self->sock, (struct sockaddr *)&sll, sizeof(sll)));
+	ASSERT_EQ(0, setsockopt(self->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+}
+
+FIXTURE_TEARDOWN(vnet)
+{
+	vs_param("drop_every", "0");
+	if (self->sock >= 0)
+		close(self->sock);
+	vs_dev_del(&self->nl, self->name);
+	vs_nl_close(&self->nl);
+}
+
+/* Sends n frames to dst; returns how many came back on the interface. */
+static int send_recv(FIXTURE_DATA(vnet) *self, const uint8_t *dst, int n)
+{
+	uint8_t f[128], r[2048];
+	int i, got = 0;
+
+	for (i = 0; i < n; i++) {
+		memcpy(f, dst, 6);
+		memcpy(f + 6, self->mac, 6);
+		f[12] = ETH_P_TEST >> 8;
+		f[13] = ETH_P_TEST & 0xff;
+		memset(f + 14, i, sizeof(f) - 14);
+		if (send(self->sock, f, sizeof(f), 0) != sizeof(f))
+			return -errno;
+	}
+	for (;;) {
+		struct sockaddr_ll from;
+		socklen_t fl = sizeof(from);
+		ssize_t len = recvfrom(self->sock, r, sizeof(r), 0,
+				       (struct sockaddr *)&from, &fl);
+
+		if (len < 0)
+			break;
+		if (from.sll_pkttype == PACKET_OUTGOING)
+			continue;
+		if (len == sizeof(f) && !memcmp(r, dst, 6) &&
+		    !memcmp(r + 6, self->mac, 6))
+			got++;
+	}
+	return got;
+}
+
+static uint64_t sum_stat(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(vnet) *self, int first, const char *stat)
+{
+	uint64_t v = 0, sum = 0;
+	int q;
+
+	for (q = first; q < 2 * NPAIRS; q += 2) {
+		EXPECT_EQ(0, vs_vstat(&self->nl, self->name, q, stat, &v))
+			TH_LOG("vstats %s q%d: %s", stat, q, self->nl.err);
+		sum += v;
+	}
+	return sum;
+}
+
+TEST_F(vnet, loopback_and_counters)
+{
+	struct vs_config c;
+
+	EXPECT_EQ(40, send_recv(self, self->mac, 40));
+	EXPECT_EQ(40, sum_stat(_metadata, self, 1, "tx packets"));
+	EXPECT_EQ(40, sum_stat(_metadata, self, 0, "rx packets"));
+	/* frames are 128 bytes; the virtio-net header is not counted */
+	EXPECT_EQ(40 * 128, sum_stat(_metadata, self, 0, "rx bytes"));
+	EXPECT_EQ(0, sum_stat(_metadata, self, 0, "rx errors"));
+
+	/* broadcast passes the filter, another unicast address does not */
+	{
+		uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+		uint8_t other[6] = { 0x02, 0, 0, 0, 0, 0x99 };
+
+		EXPECT_EQ(5, send_recv(self, bcast, 5));
+		EXPECT_EQ(0, send_recv(self, other, 5));
+		EXPECT_EQ(5, sum_stat(_metadata, self, 0, "rx drops"));
+	}
+
+	ASSERT_EQ(0, vs_dev_config(&self->nl, self->name, &c));
+	EXPECT_EQ(0, memcmp(c.mac, self->mac, 6));
+	EXPECT_EQ(!variant->split, !!(c.negotiated & (1ULL << VS_F_RING_PACKED)));
+}
+
+TEST_F(vnet, drop_every)
+{
+	ASSERT_EQ(0, vs_param("drop_every", "4"));
+	EXPECT_EQ(15, send_recv(self, self->mac, 20));
+	EXPECT_EQ(5, sum_stat(_metadata, self, 1, "tx drops"));
+	ASSERT_EQ(0, vs_param("drop_every", "0"));
+	EXPECT_EQ(8, send_recv(self, self->mac, 8));
+}
+
+TEST_F(vnet, cvq_mac_and_pairs)
+{
+	uint8_t newmac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr = { 0 };
+	uint64_t before, after;
+	struct vs_config c;
+
+	ASSERT_EQ(0, vs_vstat(&self->nl, self->name, 2 * NPAIRS,
+			      "cvq successes", &before)) TH_LOG("%s", self->nl.err);
+
+	/* virtio-net sends MAC_ADDR_SET on the control queue */
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", self->ifname);
+	ifr.ifr_hwaddr.sa_family = 1;	/* ARPHRD_ETHER */
+	memcpy(ifr.ifr_hwaddr.sa_data, newmac, 6);
+	ASSERT_EQ(0, if_ioctl(SIOCSIFHWADDR, &ifr)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, vs_dev_config(&self->nl, self->name, &c));
+	EXPECT_EQ(0, memcmp(c.mac, newmac, 6));
+	memcpy(self->mac, newmac, 6);
+	EXPECT_EQ(6, send_recv(self, self->mac, 6));
+
+	/* and MQ_VQ_PAIRS_SET when the channel count changes */
+	ifr.ifr_data = (void *)&ch;
+	ASSERT_EQ(0, if_ioctl(SIOCETHTOOL, &ifr));
+	EXPECT_EQ(NPAIRS, ch.max_combined);
+	ch.cmd = ETHTOOL_SCHANNELS;
+	ch.combined_count = 1;
+	ASSERT_EQ(0, if_ioctl(SIOCETHTOOL, &ifr)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(6, send_recv(self, self->mac, 6));
+
+	ASSERT_EQ(0, vs_vstat(&self->nl, self->name, 2 * NPAIRS,
+			      "cvq successes", &after));
+	EXPECT_LE(before + 2, after);
+	ASSERT_EQ(0, vs_vstat(&self->nl, self->name, 2 * NPAIRS,
+			      "cvq errors", &after));
+	EXPECT_EQ(0, after);
+}
+
+TEST_F(vnet, dev_set_mac)
+{
+	uint8_t mac[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee };
+	uint8_t mcast[6] = { 0x01, 0, 0x5e, 0, 0, 1 };
+	struct vs_config c;
+
+	ASSERT_EQ(0, vs_dev_set_mac(&self->nl, self->name, mac)) TH_LOG("%s", self->nl.err);
+	ASSERT_EQ(0, vs_dev_config(&self->nl, self->name, &c));
+	EXPECT_EQ(0, memcmp(c.mac, mac, 6));
+	/* the filter follows the device's MAC, not the driver's */
+	EXPECT_EQ(0, send_recv(self, self->mac, 3));
+	/* the vdpa core refuses it before the device sees it */
+	EXPECT_EQ(-EOPNOTSUPP, vs_dev_set_mac(&self->nl, self->name, mcast));
+	EXPECT_NE(NULL, strstr(self->nl.err, "Invalid MAC address"));
+	ASSERT_EQ(0, vs_dev_set_mac(&self->nl, self->name, self->mac));
+	EXPECT_EQ(3, send_recv(self, self->mac, 3));
+}
+
+FIXTURE(vblk)
+{
+	struct vs_nl nl;
+	char name[32];
+	char disk[32];
+	int fd;
+};
+
+FIXTURE_VARIANT(vblk)
+{
+	bool split;
+};
+
+FIXTURE_VARIANT_ADD(vblk, packed)
+{
+	.split = false,
+};
+
+FIXTURE_VARIANT_ADD(vblk, split)
+{
+	.split = true,
+};
+
+#define BLK_MB	8
+
+FIXTURE_SETUP(vblk)
+{
+	struct vs_dev_opts o = {
+		.mgmtdev = "vhostctl_sim_blk",
+		.has_features = variant->split,
+		.features = VS_BLK_SPLIT_FEATURES,
+	};
+	char path[64];
+
+	self->fd = -1;
+	ASSERT_EQ(0, load_drivers());
+	ASSERT_EQ(0, vs_nl_open(&self->nl));
+	vs_unique_name(self->name, sizeof(self->name), "vb");
+	ASSERT_EQ(0, vs_param("capacity_mb", "8"));
+	ASSERT_EQ(0, vs_dev_add(&self->nl, self->name, &o)) TH_LOG("%s", self->nl.err);
+	ASSERT_EQ(0, vs_param("capacity_mb", "64"));
+	ASSERT_EQ(0, vs_bind(self->name, "virtio_vdpa"));
+	ASSERT_EQ(0, virtio_child(self->name, "block", self->disk,
+				  sizeof(self->disk)));
+	snprintf(path, sizeof(path), "/dev/%s", self->disk);
+	self->fd = open(path, O_RDWR | O_DIRECT | O_CLOEXEC);
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", path, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(vblk)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	vs_dev_del(&self->nl, self->name);
+	vs_nl_close(&self->nl);
+}
+
+static long read_sys_long(const char *path)
+{
+	char buf[64] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0)
+		return -1;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return r > 0 ? strtol(buf, NULL, 0) : -1;
+}
+
+TEST_F(vblk, capacity_and_id)
+{
+	char path[96], serial[32] = "";
+	uint64_t bytes = 0;
+	struct vs_config c;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/size", self->disk);
+	EXPECT_EQ(BLK_MB * 2048, read_sys_long(path));
+	ASSERT_EQ(0, ioctl(self->fd, BLKGETSIZE64, &bytes));
+	EXPECT_EQ((uint64_t)BLK_MB << 20, bytes);
+	snprintf(path, sizeof(path), "/sys/block/%s/serial", self->disk);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_LT(0, read(fd, serial, sizeof(serial) - 1));
+	close(fd);
+	EXPECT_EQ(0, strncmp(serial, "vhostctl_sim", 12));
+	ASSERT_EQ(0, vs_dev_config(&self->nl, self->name, &c));
+	EXPECT_EQ(BLK_MB * 2048, c.capacity);
+	EXPECT_EQ(!variant->split, !!(c.negotiated & (1ULL << VS_F_RING_PACKED)));
+}
+
+TEST_F(vblk, direct_io_pattern)
+{
+	const size_t len = 1 << 20;
+	uint8_t *w, *r;
+	char path[64];
+	size_t i;
+
+	ASSERT_EQ(0, posix_memalign((void **)&w, 4096, len));
+	ASSERT_EQ(0, posix_memalign((void **)&r, 4096, len));
+	for (i = 0; i < len; i++)
+		w[i] = (i * 2654435761u) >> 13;
+	ASSERT_EQ(len, pwrite(self->fd, w, len, 3 << 20));
+	ASSERT_EQ(0, fsync(self->fd));
+	close(self->fd);
+	ASSERT_EQ(0, vs_write_file("/proc/sys/vm/drop_caches", "3"));
+	snprintf(path, sizeof(path), "/dev/%s", self->disk);
+	self->fd = open(path, O_RDWR | O_DIRECT | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	memset(r, 0, len);
+	ASSERT_EQ(len, pread(self->fd, r, len, 3 << 20));
+	EXPECT_EQ(0, memcmp(w, r, len));
+	/* the last sector, and nothing past it */
+	EXPECT_EQ(4096, pwrite(self->fd, w, 4096, (BLK_MB << 20) - 4096));
+	EXPECT_EQ(0, pread(self->fd, r, 4096, BLK_MB << 20));
+	free(w);
+	free(r);
+}
+
+TEST_F(vblk, discard_and_write_zeroes)
+{
+	uint64_t range[2] = { 1 << 20, 1 << 20 };
+	uint8_t *b;
+	size_t i;
+
+	ASSERT_EQ(0, posix_memalign((void **)&b, 4096, 1 << 20));
+	memset(b, 0xa5, 1 << 20);
+	ASSERT_EQ(1 << 20, pwrite(self->fd, b, 1 << 20, 1 << 20));
+	ASSERT_EQ(0, ioctl(self->fd, BLKDISCARD, range)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(1 << 20, pread(self->fd, b, 1 << 20, 1 << 20));
+	for (i = 0; i < (1 << 20) && !b[i]; i++)
+		;
+	EXPECT_EQ(1 << 20, i);
+	memset(b, 0x5a, 1 << 20);
+	ASSERT_EQ(1 << 20, pwrite(self->fd, b, 1 << 20, 1 << 20));
+	ASSERT_EQ(0, ioctl(self->fd, BLKZEROOUT, range)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(1 << 20, pread(self->fd, b, 1 << 20, 1 << 20));
+	for (i = 0; i < (1 << 20) && !b[i]; i++)
+		;
+	EXPECT_EQ(1 << 20, i);
+	free(b);
+}
+
+TEST_HARNESS_MAIN
