@@ -15,6 +15,7 @@
 
 #include <vhostctl/vhostctl.h>
 
+#include "cli.h"
 #include "print.h"
 
 struct feature_name {
@@ -43,6 +44,13 @@ static const struct feature_name net_features[] = {
 	{ 0, NULL },
 };
 
+static const struct feature_name blk_features[] = {
+	{ 1, "SIZE_MAX" }, { 2, "SEG_MAX" },	  { 4, "GEOMETRY" },	 { 5, "RO" },
+	{ 6, "BLK_SIZE" }, { 9, "FLUSH" },	  { 10, "TOPOLOGY" },	 { 11, "CONFIG_WCE" },
+	{ 12, "MQ" },	   { 13, "DISCARD" },	  { 14, "WRITE_ZEROES" }, { 15, "LIFETIME" },
+	{ 16, "SECURE_ERASE" }, { 17, "ZONED" }, { 0, NULL },
+};
+
 static const struct feature_name vsock_features[] = {
 	{ 0, "STREAM" }, { 1, "SEQPACKET" }, { 0, NULL },
 };
@@ -55,17 +63,21 @@ static const char *lookup(const struct feature_name *t, unsigned int bit)
 	return NULL;
 }
 
-static const struct feature_name *device_table(const char *path)
+/* Virtio device id of a vhost character device, from its name. */
+static unsigned int path_device_id(const char *path)
 {
 	if (strstr(path, "vhost-net"))
-		return net_features;
+		return 1;
 	if (strstr(path, "vhost-vsock"))
-		return vsock_features;
-	return NULL;
+		return 19;
+	return 0;
 }
 
-static void print_features(const char *name, uint64_t f, const struct feature_name *dev)
+void print_features(const char *name, uint64_t f, unsigned int dev_id)
 {
+	const struct feature_name *dev = dev_id == 1 ? net_features :
+					 dev_id == 2 ? blk_features :
+					 dev_id == 19 ? vsock_features : NULL;
 	char buf[16];
 
 	print_open_array(name);
@@ -129,7 +141,7 @@ static int dev_show(int argc, char **argv)
 		print_text("%s: ", argv[i]);
 		print_string("transport", NULL, transport_name(vhostctl_dev_transport(dev)));
 		print_hex("features", NULL, f);
-		print_features("feature_names", f, device_table(argv[i]));
+		print_features("feature_names", f, path_device_id(argv[i]));
 		print_close_object();
 		print_nl();
 		vhostctl_dev_close(dev);
@@ -142,13 +154,21 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: vhostctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
-		"where  OBJECT := { dev }\n"
+		"where  OBJECT := { dev | mgmtdev | vdpa }\n"
 		"       OPTIONS := { -V[ersion] | -j[son] | -p[retty] }\n"
 		"\n"
-		"       vhostctl dev show PATH...\n");
+		"       vhostctl dev show PATH...\n"
+		"       vhostctl mgmtdev show [ [BUS/]NAME ]\n"
+		"       vhostctl vdpa show [ NAME ]\n"
+		"       vhostctl vdpa add name NAME mgmtdev [BUS/]NAME [ mac MAC ] [ mtu N ]\n"
+		"                         [ max_vqp N ] [ device_features HEX ]\n"
+		"       vhostctl vdpa del NAME\n"
+		"       vhostctl vdpa set name NAME mac MAC\n"
+		"       vhostctl vdpa config show [ NAME ]\n"
+		"       vhostctl vdpa vstats show NAME qidx N\n");
 }
 
-static int cmd_dev(int argc, char **argv)
+int cmd_dev(int argc, char **argv)
 {
 	if (argc < 1 || !strcmp(argv[0], "help")) {
 		usage(argc < 1 ? stderr : stdout);
@@ -197,12 +217,20 @@ int main(int argc, char **argv)
 		usage(argc < 1 ? stderr : stdout);
 		return argc < 1;
 	}
-	if (strcmp(argv[0], "dev")) {
+	int (*cmd)(int argc, char **argv);
+
+	if (matches(argv[0], "dev")) {
+		cmd = cmd_dev;
+	} else if (matches(argv[0], "mgmtdev")) {
+		cmd = cmd_mgmtdev;
+	} else if (matches(argv[0], "vdpa")) {
+		cmd = cmd_vdpa;
+	} else {
 		fprintf(stderr, "Object \"%s\" is unknown, try \"vhostctl help\".\n", argv[0]);
 		return 1;
 	}
 	print_init(json, pretty);
-	r = cmd_dev(argc - 1, argv + 1);
+	r = cmd(argc - 1, argv + 1);
 	print_finish();
 	return r < 0;
 }

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Shared pieces of the vhostctl commands. */
+#ifndef VHOSTCTL_CLI_H
+#define VHOSTCTL_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Objects: each returns 0 or -errno, having printed its error line. */
+int cmd_dev(int argc, char **argv);
+int cmd_mgmtdev(int argc, char **argv);
+int cmd_vdpa(int argc, char **argv);
+
+/* Features as names; @dev_id selects the device-specific names (1 net, 19 vsock). */
+void print_features(const char *name, uint64_t f, unsigned int dev_id);
+
+/* Exact keyword match, as iproute2. */
+static inline bool matches(const char *arg, const char *kw)
+{
+	return arg && !__builtin_strcmp(arg, kw);
+}
+
+#endif
