@@ -102,6 +102,8 @@ struct vhostctl_dev {
 	int log_level;
 	uint64_t acked_features;	/* last successful set_features */
 	const struct vhostctl_mem *mem;	/* last memory table set; the caller's */
+	unsigned int setup_flags;	/* VHOSTCTL_SETUP_* of vhostctl_dev_setup() */
+	const char *failed_step;	/* of the last setup/teardown, static */
 	void *priv;	/* transport state */
 };
 

@@ -481,6 +481,7 @@ VHOSTCTL_API int vhostctl_dev_reset(struct vhostctl_dev *dev);
 #include <vhostctl/mem.h>
 #include <vhostctl/kernel.h>
 #include <vhostctl/vq.h>
+#include <vhostctl/setup.h>
 #include <vhostctl/vdpa.h>
 
 #endif /* VHOSTCTL_VHOSTCTL_H */
