@@ -13,6 +13,7 @@
 #include <linux/nospec.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/sysfs.h>
 #include <linux/vhost_types.h>
 #include <linux/virtio_config.h>
 #include "vsim.h"
@@ -42,6 +43,20 @@ MODULE_PARM_DESC(delay_us, "Fault injection: delay each batch of completions by 
 static bool fail_next_add;
 module_param(fail_next_add, bool, 0644);
 MODULE_PARM_DESC(fail_next_add, "Fault injection: make the next device add fail with -EIO (self-clearing)");
+
+/* Devices allocated and not yet freed: must be 0 once all are deleted. */
+static atomic_t vsim_live = ATOMIC_INIT(0);
+
+static int vsim_live_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&vsim_live));
+}
+
+static const struct kernel_param_ops vsim_live_ops = {
+	.get = vsim_live_get,
+};
+module_param_cb(live_devices, &vsim_live_ops, NULL, 0444);
+MODULE_PARM_DESC(live_devices, "Devices allocated and not yet freed (leak check)");
 
 bool vsim_fail_next_add(void)
 {
@@ -649,6 +664,7 @@ static void vsim_free(struct vdpa_device *vdpa)
 	kfree(dev->config);
 	kfree(dev->vqs);
 	mutex_destroy(&dev->lock);
+	atomic_dec(&vsim_live);
 }
 
 static const struct vdpa_config_ops vsim_batch_ops = {
@@ -761,6 +777,7 @@ struct vsim_dev *vsim_create(const struct vsim_class *cls, const char *name,
 		return ERR_CAST(vdpa);
 
 	dev = vdpa_to_vsim(vdpa);
+	atomic_inc(&vsim_live);
 	dev->cls = cls;
 	mutex_init(&dev->lock);
 	spin_lock_init(&dev->config_lock);
@@ -826,6 +843,10 @@ static void __exit vsim_exit(void)
 {
 	vsim_blk_exit();
 	vsim_net_exit();
+	/* every device was deleted above and freed on its last reference */
+	if (atomic_read(&vsim_live))
+		pr_err("vhostctl_sim: %d devices not freed at unload\n",
+		       atomic_read(&vsim_live));
 }
 
 module_init(vsim_init);

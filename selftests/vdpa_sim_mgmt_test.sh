@@ -10,7 +10,7 @@ set -u
 export LC_ALL=C
 
 n=0 pass=0 fail=0
-PLAN=16
+PLAN=15
 out=$(mktemp)
 trap 'rm -f "$out" "$out.dmesg"; vdpa dev del smt0 2>/dev/null; vdpa dev del smtb 2>/dev/null' EXIT
 param=/sys/module/vhostctl_sim/parameters
@@ -127,6 +127,7 @@ cycles() {
 	slab1=$(kv Slab) vm1=$(kv VmallocUsed)
 	echo "# slab ${slab0} -> ${slab1} kB, vmalloc ${vm0} -> ${vm1} kB"
 	[ "$(our_devs)" = 0 ] || { echo "# devices left"; return 1; }
+	[ "$(cat "$param/live_devices")" = 0 ] || { echo "# $(cat "$param/live_devices") devices not freed"; return 1; }
 	# a leaked device would cost >= 1 MiB of vmalloc (disk) or ~20 kB
 	# of slab per cycle
 	[ $((vm1 - vm0)) -lt 8192 ] && [ $((slab1 - slab0)) -lt 1024 ]
@@ -150,6 +151,7 @@ unload() {
 	ls /sys/bus/vdpa/devices/smt1/virtio*/net >/dev/null || { echo "# no netdev"; return 1; }
 	ls /sys/bus/vdpa/devices/smtb/virtio*/block >/dev/null || { echo "# no disk"; return 1; }
 	ip link set "$(ls /sys/bus/vdpa/devices/smt1/virtio*/net)" up || return 1
+	[ "$(cat "$param/live_devices")" = 3 ] || { echo "# live_devices $(cat "$param/live_devices"), not 3"; return 1; }
 	rmmod vhostctl_sim || return 1
 	[ "$(our_devs)" = 0 ] || { echo "# devices left after unload"; return 1; }
 	! ls /dev/vhost-vdpa-* >/dev/null 2>&1 || { echo "# vhost-vdpa node left"; return 1; }
@@ -167,7 +169,7 @@ run module_refcount refcount
 dmesg_clean() {
 	local log=$out.dmesg
 	dmesg | tail -n +"$((marker + 1))" >"$log"
-	if grep -E 'WARNING:|BUG:|Oops|general protection|UBSAN|KASAN|kmemleak' "$log"; then
+	if grep -E 'WARNING:|BUG:|Oops|general protection|UBSAN|KASAN|kmemleak|not freed at unload' "$log"; then
 		return 1
 	fi
 	# the refusals above are explained in the log

@@ -146,6 +146,7 @@ FIXTURE_SETUP(vnet)
 FIXTURE_TEARDOWN(vnet)
 {
 	vs_param("drop_every", "0");
+	vs_param("delay_us", "0");
 	if (self->sock >= 0)
 		close(self->sock);
 	vs_dev_del(&self->nl, self->name);
@@ -231,6 +232,29 @@ TEST_F(vnet, drop_every)
 	EXPECT_EQ(5, sum_stat(_metadata, self, 1, "tx drops"));
 	ASSERT_EQ(0, vs_param("drop_every", "0"));
 	EXPECT_EQ(8, send_recv(self, self->mac, 8));
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+TEST_F(vnet, delay_completions)
+{
+	double t;
+
+	ASSERT_EQ(0, vs_param("delay_us", "250000"));
+	t = now();
+	EXPECT_EQ(1, send_recv(self, self->mac, 1));
+	/* send_recv waits 0.3 s after the last frame: subtract it */
+	EXPECT_LE(0.25, now() - t - 0.3);
+	ASSERT_EQ(0, vs_param("delay_us", "0"));
+	t = now();
+	EXPECT_EQ(1, send_recv(self, self->mac, 1));
+	EXPECT_GT(0.25, now() - t - 0.3);
 }
 
 TEST_F(vnet, cvq_mac_and_pairs)
