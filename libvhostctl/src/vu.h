@@ -248,4 +248,12 @@ void vhc_devq_set_call(struct vhostctl_devq *q, int fd);
 size_t vhc_inflight_queue_size(unsigned int num, bool packed);
 int vhc_devq_inflight_resubmit(struct vhostctl_devq *q, uint16_t *heads, unsigned int max);
 
+/* vu_backend.c: ready-made devices free their state with the backend. */
+void vhc_vu_backend_set_priv_free(struct vhostctl_vu_backend *be, void (*fn)(void *));
+
+struct vhostctl_devq *vhc_vu_backend_queue(struct vhostctl_vu_backend *be, unsigned int index);
+bool vhc_vu_backend_is(struct vhostctl_vu_backend *be, vhostctl_vu_queue_fn fn);
+
+extern const struct vhc_dev_ops vhc_vu_ops;
+
 #endif /* VHOSTCTL_VU_H */

@@ -484,4 +484,8 @@ VHOSTCTL_API int vhostctl_dev_reset(struct vhostctl_dev *dev);
 #include <vhostctl/setup.h>
 #include <vhostctl/vdpa.h>
 
+/* vhost-user, both sides, and the device side of the virtqueue. */
+#include <vhostctl/devq.h>
+#include <vhostctl/vhost_user.h>
+
 #endif /* VHOSTCTL_VHOSTCTL_H */

@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR BSD-2-Clause */
+/*
+ * libvhostctl: vhost-user, both sides.
+ *
+ * Frontend: vhostctl_vu_open() gives a device handle of transport
+ * VHOSTCTL_TRANSPORT_USER; the generic vhostctl_dev_* calls drive it like a
+ * kernel or vDPA device, and the vhostctl_vu_* calls here add what only
+ * vhost-user has (memory regions with fds, protocol features, the backend
+ * channel, inflight regions, device state).
+ *
+ * Backend: vhostctl_vu_backend_new() with a device description (features,
+ * config, queue count, a queue handler); the library owns the socket, every
+ * message, memory mapping, ring state, inflight tracking and the backend
+ * channel.  Two ready devices: net loopback and block.
+ */
+#ifndef VHOSTCTL_VHOST_USER_H
+#define VHOSTCTL_VHOST_USER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vhostctl/vhostctl.h>
+#include <vhostctl/devq.h>
+
+struct vhostctl_devq;
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Protocol feature bits (VHOST_USER_PROTOCOL_F_*), numbers from QEMU's tree. */
+#define VHOSTCTL_VU_PF_MQ 0
+#define VHOSTCTL_VU_PF_LOG_SHMFD 1
+#define VHOSTCTL_VU_PF_RARP 2
+#define VHOSTCTL_VU_PF_REPLY_ACK 3
+#define VHOSTCTL_VU_PF_MTU 4
+#define VHOSTCTL_VU_PF_BACKEND_REQ 5
+#define VHOSTCTL_VU_PF_CROSS_ENDIAN 6
+#define VHOSTCTL_VU_PF_CRYPTO_SESSION 7
+#define VHOSTCTL_VU_PF_PAGEFAULT 8
+#define VHOSTCTL_VU_PF_CONFIG 9
+#define VHOSTCTL_VU_PF_BACKEND_SEND_FD 10
+#define VHOSTCTL_VU_PF_HOST_NOTIFIER 11
+#define VHOSTCTL_VU_PF_INFLIGHT_SHMFD 12
+#define VHOSTCTL_VU_PF_RESET_DEVICE 13
+#define VHOSTCTL_VU_PF_INBAND_NOTIFICATIONS 14
+#define VHOSTCTL_VU_PF_CONFIGURE_MEM_SLOTS 15
+#define VHOSTCTL_VU_PF_STATUS 16
+#define VHOSTCTL_VU_PF_XEN_MMAP 17
+#define VHOSTCTL_VU_PF_SHARED_OBJECT 18
+#define VHOSTCTL_VU_PF_DEVICE_STATE 19
+#define VHOSTCTL_VU_PF_GET_VRING_BASE_INFLIGHT 20
+#define VHOSTCTL_VU_PF_GPA_ADDRESSES 21
+#define VHOSTCTL_VU_PF_SHMEM 22
+#define VHOSTCTL_VU_PF_GET_VRING_BASE_SKIP_DRAIN 23
+
+/* VHOST_USER_F_PROTOCOL_FEATURES: virtio feature bit 30, never shown to a guest. */
+#define VHOSTCTL_VU_F_PROTOCOL_FEATURES 30
+
+/**
+ * vhostctl_vu_request_name() - name of a vhost-user request
+ * @request: the id
+ * @backend_channel: non-zero for the backend-to-frontend id space
+ *
+ * Return: "SET_MEM_TABLE" etc., or "UNKNOWN"; never NULL.
+ */
+VHOSTCTL_API const char *vhostctl_vu_request_name(unsigned int request, int backend_channel);
+
+/**
+ * vhostctl_vu_protocol_feature_name() - name of a protocol feature bit
+ * @bit: VHOSTCTL_VU_PF_*
+ *
+ * Return: "REPLY_ACK" etc., or NULL for an unknown bit.
+ */
+VHOSTCTL_API const char *vhostctl_vu_protocol_feature_name(unsigned int bit);
+
+/* ------------------------------------------------------------------ */
+/* Frontend                                                            */
+/* ------------------------------------------------------------------ */
+
+/**
+ * struct vhostctl_vu_opts - how to reach a vhost-user backend
+ * @sz: sizeof(struct vhostctl_vu_opts)
+ * @log: optional log callback
+ * @log_ctx: passed to @log
+ * @log_level: highest level passed to @log (0: VHOSTCTL_LOG_WARNING)
+ * @server: non-zero: listen on the path and accept one backend; zero: connect
+ * @queues: queue count to assume when the backend offers no MQ (virtio-fs
+ *          style devices); 0 means 1.  With MQ, GET_QUEUE_NUM decides.
+ * @protocol_features: protocol features to negotiate at most; 0 means every
+ *                     one the library implements
+ * @timeout_ms: how long to wait for the backend (connect retries, accept,
+ *              each reply); 0 means 5000
+ */
+struct vhostctl_vu_opts {
+	size_t sz;
+	vhostctl_log_fn log;
+	void *log_ctx;
+	int log_level;
+	int server;
+	unsigned int queues;
+	uint64_t protocol_features;
+	int timeout_ms;
+};
+
+/**
+ * vhostctl_vu_open() - connect to (or accept) a vhost-user backend
+ * @path: the Unix socket
+ * @opts: options, or NULL
+ *
+ * Reads the backend's features, negotiates protocol features, learns the
+ * queue count and, with BACKEND_REQ, sets up the backend channel.  Then use
+ * the vhostctl_dev_* calls (set_owner first): vring addresses are guest
+ * physical and translated through the memory object given to
+ * vhostctl_dev_set_mem_table(); get/set_config, get/set_status and reset
+ * need the CONFIG, STATUS and RESET_DEVICE protocol features.
+ *
+ * Return: a handle of transport VHOSTCTL_TRANSPORT_USER, or NULL with errno set.
+ */
+VHOSTCTL_API struct vhostctl_dev *vhostctl_vu_open(const char *path, const struct vhostctl_vu_opts *opts);
+
+/**
+ * vhostctl_vu_protocol_features() - the negotiated protocol features
+ * @dev: a vhost-user handle
+ * @features: where to store them
+ *
+ * Return: 0, -ENOTTY for a handle of another transport, or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_protocol_features(struct vhostctl_dev *dev, uint64_t *features);
+
+/**
+ * vhostctl_vu_queue_count() - how many queues the backend has
+ * @dev: a vhost-user handle
+ *
+ * Return: the count (GET_QUEUE_NUM with MQ, else vhostctl_vu_opts.queues), or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_queue_count(struct vhostctl_dev *dev);
+
+/**
+ * struct vhostctl_vu_region - one region of guest memory for the backend
+ * @gpa: guest physical address
+ * @size: length
+ * @uaddr: its address in this process (ring addresses are given in these)
+ * @fd: a shareable fd (memfd) holding it; not owned
+ * @offset: where the region starts in @fd
+ */
+struct vhostctl_vu_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint64_t uaddr;
+	int fd;
+	uint64_t offset;
+};
+
+/**
+ * vhostctl_vu_set_mem_table() - give the backend the guest's memory, by regions
+ * @dev: a vhost-user handle
+ * @regions: the regions
+ * @n: how many: at most 8 for SET_MEM_TABLE; with CONFIGURE_MEM_SLOTS up to
+ *     the backend's slot count, sent as ADD_MEM_REG / REM_MEM_REG changes
+ *     against the previous table
+ *
+ * vhostctl_dev_set_mem_table() does the same from a memory object (up to its
+ * 64 regions); this call takes up to 509.  Ring addresses given to
+ * vhostctl_dev_set_vring_addr() are then translated through these regions.
+ *
+ * Return: 0 or -errno (-E2BIG beyond the backend's limit).
+ */
+VHOSTCTL_API int vhostctl_vu_set_mem_table(struct vhostctl_dev *dev,
+					   const struct vhostctl_vu_region *regions, unsigned int n);
+
+/**
+ * vhostctl_vu_max_mem_slots() - the backend's memory slot count
+ * @dev: a vhost-user handle
+ *
+ * Return: GET_MAX_MEM_SLOTS with CONFIGURE_MEM_SLOTS, else 8; or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_max_mem_slots(struct vhostctl_dev *dev);
+
+/**
+ * vhostctl_vu_get_inflight() - have the backend allocate its inflight region
+ * @dev: a vhost-user handle
+ * @num_queues: queues to track
+ * @queue_size: their size
+ *
+ * The handle keeps the region (fd and size) and gives it back to a new
+ * backend with SET_INFLIGHT_FD on vhostctl_vu_reconnect().
+ *
+ * Return: 0 or -errno (-EOPNOTSUPP without INFLIGHT_SHMFD).
+ */
+VHOSTCTL_API int vhostctl_vu_get_inflight(struct vhostctl_dev *dev, unsigned int num_queues,
+					  unsigned int queue_size);
+
+/**
+ * vhostctl_vu_reconnect() - connect again after the backend went away
+ * @dev: a vhost-user handle
+ *
+ * Replays the whole setup the handle has sent (owner, features, protocol
+ * features, memory table, the inflight region, each ring's size, base,
+ * addresses, call/kick/err fds and enable state).  Ring bases are the ones
+ * last set or read; with INFLIGHT_SHMFD the backend resubmits the requests
+ * the region records, so none is lost.
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_reconnect(struct vhostctl_dev *dev);
+
+/**
+ * vhostctl_vu_backend_channel_fd() - the backend-to-frontend socket (BACKEND_REQ)
+ * @dev: a vhost-user handle
+ *
+ * Poll it for input and call vhostctl_vu_serve_backend().
+ *
+ * Return: the fd, or -errno (-ENOENT without BACKEND_REQ).
+ */
+VHOSTCTL_API int vhostctl_vu_backend_channel_fd(struct vhostctl_dev *dev);
+
+/**
+ * vhostctl_vu_serve_backend() - serve the backend's requests that are waiting
+ * @dev: a vhost-user handle
+ *
+ * CONFIG_CHANGE_MSG is counted (see vhostctl_vu_config_changes()) and
+ * acknowledged; VRING_CALL/ERR are counted; the others are refused.
+ *
+ * Return: requests served, or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_serve_backend(struct vhostctl_dev *dev);
+
+/**
+ * vhostctl_vu_config_changes() - CONFIG_CHANGE_MSG requests seen so far
+ * @dev: a vhost-user handle
+ *
+ * Return: the count, or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_config_changes(struct vhostctl_dev *dev);
+
+/**
+ * vhostctl_vu_device_state() - save or load the backend's state (DEVICE_STATE)
+ * @dev: a vhost-user handle, every ring stopped
+ * @load: zero to save (the backend writes into @fd), non-zero to load (it reads)
+ * @fd: one end of a pipe; the other end is given to the backend and closed here
+ *
+ * The caller streams through @fd, closes it, then calls
+ * vhostctl_vu_check_device_state().
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_device_state(struct vhostctl_dev *dev, int load, int *fd);
+
+/**
+ * vhostctl_vu_check_device_state() - did the last state transfer succeed
+ * @dev: a vhost-user handle
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_check_device_state(struct vhostctl_dev *dev);
+
+/* ------------------------------------------------------------------ */
+/* Backend                                                             */
+/* ------------------------------------------------------------------ */
+
+/** struct vhostctl_vu_backend - a vhost-user device served by this process (opaque) */
+struct vhostctl_vu_backend;
+
+/**
+ * typedef vhostctl_vu_queue_fn - process a queue
+ * @be: the backend
+ * @index: the queue
+ * @q: its device side: pop, push, flush
+ * @ctx: the application's pointer
+ *
+ * Called when the driver kicks a started, enabled queue, and again while it
+ * returns more work.
+ *
+ * Return: 0 when done, > 0 to be called again soon (more work, e.g. waiting
+ * for buffers on another queue), < 0 (a -errno) to end the connection.
+ */
+typedef int (*vhostctl_vu_queue_fn)(struct vhostctl_vu_backend *be, unsigned int index,
+				    struct vhostctl_devq *q, void *ctx);
+
+/**
+ * struct vhostctl_vu_backend_opts - a device description
+ * @sz: sizeof(struct vhostctl_vu_backend_opts)
+ * @log: optional log callback
+ * @log_ctx: passed to @log
+ * @log_level: highest level passed to @log (0: VHOSTCTL_LOG_WARNING)
+ * @features: the device's virtio feature bits; the library adds the ring
+ *            and transport bits it implements (VERSION_1, EVENT_IDX,
+ *            INDIRECT_DESC, RING_PACKED, PROTOCOL_FEATURES) unless
+ *            @no_features masks them
+ * @no_features: feature bits never to offer
+ * @protocol_features: protocol features to offer at most; 0: all we implement
+ * @num_queues: the queue count, 1..64
+ * @max_queue_size: largest ring accepted, 0: 32768
+ * @config: initial config space, copied; may be NULL
+ * @config_len: its size, at most 256
+ * @queue: the queue handler
+ * @set_config: called for SET_CONFIG after the copy is updated; may be NULL
+ * @reset: called when the frontend resets the device or goes away; may be NULL
+ * @ctx: passed to the callbacks
+ */
+struct vhostctl_vu_backend_opts {
+	size_t sz;
+	vhostctl_log_fn log;
+	void *log_ctx;
+	int log_level;
+	uint64_t features;
+	uint64_t no_features;
+	uint64_t protocol_features;
+	unsigned int num_queues;
+	unsigned int max_queue_size;
+	const void *config;
+	unsigned int config_len;
+	vhostctl_vu_queue_fn queue;
+	int (*set_config)(struct vhostctl_vu_backend *be, unsigned int offset, const void *data,
+			  unsigned int len, void *ctx);
+	void (*reset)(struct vhostctl_vu_backend *be, void *ctx);
+	void *ctx;
+};
+
+/**
+ * vhostctl_vu_backend_new() - describe a device
+ * @opts: the description; required
+ *
+ * Return: the backend, or NULL with errno set.
+ */
+VHOSTCTL_API struct vhostctl_vu_backend *vhostctl_vu_backend_new(const struct vhostctl_vu_backend_opts *opts);
+
+/**
+ * vhostctl_vu_backend_free() - stop, close every fd, unmap everything, free
+ * @be: the backend, or NULL
+ */
+VHOSTCTL_API void vhostctl_vu_backend_free(struct vhostctl_vu_backend *be);
+
+/**
+ * vhostctl_vu_backend_listen() - serve frontends that connect to a socket
+ * @be: the backend
+ * @path: where to listen (an existing socket file is replaced)
+ *
+ * One frontend at a time; after it goes away (or is cut off for a protocol
+ * error) the next is accepted.
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_backend_listen(struct vhostctl_vu_backend *be, const char *path);
+
+/**
+ * vhostctl_vu_backend_connect() - serve a frontend that listens on a socket
+ * @be: the backend
+ * @path: the frontend's socket
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_backend_connect(struct vhostctl_vu_backend *be, const char *path);
+
+/**
+ * vhostctl_vu_backend_adopt() - serve a connected socket the caller made
+ * @be: the backend
+ * @fd: the socket; owned by the backend from now on, even on failure
+ *
+ * Return: 0 or -errno (-EBUSY while another frontend is served).
+ */
+VHOSTCTL_API int vhostctl_vu_backend_adopt(struct vhostctl_vu_backend *be, int fd);
+
+/**
+ * vhostctl_vu_backend_fd() - one fd for the application's event loop
+ * @be: the backend
+ *
+ * Readable when vhostctl_vu_backend_dispatch() has work.
+ *
+ * Return: the fd (an epoll fd), owned by the backend.
+ */
+VHOSTCTL_API int vhostctl_vu_backend_fd(struct vhostctl_vu_backend *be);
+
+/**
+ * vhostctl_vu_backend_dispatch() - handle messages, kicks and pending queue work
+ * @be: the backend
+ * @timeout_ms: how long to wait for something (-1: forever, 0: do not wait)
+ *
+ * A frontend that breaks the protocol is logged and cut off; that is not an
+ * error of this call.
+ *
+ * Return: events handled (0 on timeout) or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_backend_dispatch(struct vhostctl_vu_backend *be, int timeout_ms);
+
+/**
+ * vhostctl_vu_backend_start() - run the dispatch loop in a thread of the library's
+ * @be: the backend
+ *
+ * Callbacks then run in that thread.  Only vhostctl_vu_backend_stop(), the
+ * statistics calls and vhostctl_vu_backend_free() may be called meanwhile.
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_backend_start(struct vhostctl_vu_backend *be);
+
+/**
+ * vhostctl_vu_backend_stop() - stop the thread vhostctl_vu_backend_start() began
+ * @be: the backend
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_backend_stop(struct vhostctl_vu_backend *be);
+
+/**
+ * vhostctl_vu_backend_disconnect() - drop the current frontend, keep listening
+ * @be: the backend
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_backend_disconnect(struct vhostctl_vu_backend *be);
+
+/**
+ * vhostctl_vu_backend_config_changed() - update config space and tell the frontend
+ * @be: the backend
+ * @offset: first byte changed
+ * @data: new bytes
+ * @len: how many
+ *
+ * Sends BACKEND_CONFIG_CHANGE_MSG when CONFIG and BACKEND_REQ are negotiated.
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_backend_config_changed(struct vhostctl_vu_backend *be, unsigned int offset,
+						    const void *data, unsigned int len);
+
+/**
+ * struct vhostctl_vu_backend_stats - what a backend has seen
+ * @connections: frontends accepted or connected
+ * @protocol_errors: connections cut off for breaking the protocol
+ * @messages: requests handled
+ * @kicks: queue notifications handled
+ * @connected: non-zero while a frontend is served
+ * @last_error: a copy of the last protocol error's description
+ */
+struct vhostctl_vu_backend_stats {
+	uint64_t connections;
+	uint64_t protocol_errors;
+	uint64_t messages;
+	uint64_t kicks;
+	int connected;
+	char last_error[128];
+};
+
+/**
+ * vhostctl_vu_backend_stats() - read the counters (any thread)
+ * @be: the backend
+ * @st: filled in
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_backend_stats(struct vhostctl_vu_backend *be,
+					   struct vhostctl_vu_backend_stats *st);
+
+/**
+ * vhostctl_vu_backend_ctx() - the @ctx of the backend's options
+ * @be: the backend
+ *
+ * Return: the pointer.
+ */
+VHOSTCTL_API void *vhostctl_vu_backend_ctx(struct vhostctl_vu_backend *be);
+
+/* Net loopback: what the driver sends on a TX queue comes back on its RX queue. */
+
+/**
+ * struct vhostctl_vu_net_opts - a loopback virtio-net device
+ * @sz: sizeof(struct vhostctl_vu_net_opts)
+ * @log: optional log callback
+ * @log_ctx: passed to @log
+ * @log_level: highest level passed to @log
+ * @mac: the MAC address in config space
+ * @queue_pairs: 1..32
+ * @drop: non-zero: drop a TX packet when RX has no buffer (a NIC's
+ *        behaviour); zero: leave it queued until RX has room
+ * @no_features: feature bits never to offer (e.g. 1ull << 34 for split only)
+ */
+struct vhostctl_vu_net_opts {
+	size_t sz;
+	vhostctl_log_fn log;
+	void *log_ctx;
+	int log_level;
+	uint8_t mac[6];
+	unsigned int queue_pairs;
+	int drop;
+	uint64_t no_features;
+};
+
+/**
+ * struct vhostctl_vu_net_stats - loopback counters
+ * @tx_packets: packets taken from TX queues
+ * @rx_packets: packets put on RX queues
+ * @tx_bytes: their bytes, virtio-net header included
+ * @dropped: TX packets dropped (no RX buffer, or too large)
+ */
+struct vhostctl_vu_net_stats {
+	uint64_t tx_packets;
+	uint64_t rx_packets;
+	uint64_t tx_bytes;
+	uint64_t dropped;
+};
+
+/**
+ * vhostctl_vu_net_new() - a loopback virtio-net backend
+ * @opts: options, or NULL
+ *
+ * Return: the backend (then listen or connect it), or NULL with errno set.
+ */
+VHOSTCTL_API struct vhostctl_vu_backend *vhostctl_vu_net_new(const struct vhostctl_vu_net_opts *opts);
+
+/**
+ * vhostctl_vu_net_stats() - read the loopback counters (any thread)
+ * @be: a backend from vhostctl_vu_net_new()
+ * @st: filled in
+ *
+ * Return: 0 or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_net_stats(struct vhostctl_vu_backend *be, struct vhostctl_vu_net_stats *st);
+
+/**
+ * struct vhostctl_vu_blk_opts - a virtio-blk device on a RAM buffer or a file
+ * @sz: sizeof(struct vhostctl_vu_blk_opts)
+ * @log: optional log callback
+ * @log_ctx: passed to @log
+ * @log_level: highest level passed to @log
+ * @path: a file to serve, or NULL for a RAM buffer
+ * @size: RAM buffer size in bytes (a multiple of 512) when @path is NULL
+ * @read_only: non-zero: refuse writes (VIRTIO_BLK_F_RO)
+ * @num_queues: 1..16
+ */
+struct vhostctl_vu_blk_opts {
+	size_t sz;
+	vhostctl_log_fn log;
+	void *log_ctx;
+	int log_level;
+	const char *path;
+	uint64_t size;
+	int read_only;
+	unsigned int num_queues;
+};
+
+/**
+ * vhostctl_vu_blk_new() - a virtio-blk backend
+ * @opts: options; required
+ *
+ * Return: the backend, or NULL with errno set.
+ */
+VHOSTCTL_API struct vhostctl_vu_backend *vhostctl_vu_blk_new(const struct vhostctl_vu_blk_opts *opts);
+
+/**
+ * vhostctl_vu_blk_data() - the RAM buffer of a block backend
+ * @be: a backend from vhostctl_vu_blk_new() without a path
+ * @size: where to store its size, or NULL
+ *
+ * Return: the buffer, or NULL with errno set.
+ */
+VHOSTCTL_API void *vhostctl_vu_blk_data(struct vhostctl_vu_backend *be, uint64_t *size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VHOSTCTL_VHOST_USER_H */

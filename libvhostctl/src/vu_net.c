@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR BSD-2-Clause
+/*
+ * Net loopback backend: a packet the driver puts on TX queue 2k+1 comes back
+ * on RX queue 2k.  Bursts of up to 64 packets share one used-index update
+ * and at most one notification per queue.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vu.h"
+
+#define NET_F_MTU 3
+#define NET_F_MAC 5
+#define NET_F_STATUS 16
+#define NET_F_MQ 22
+#define NET_HDR_LEN 12	/* struct virtio_net_hdr_mrg_rxbuf: VERSION_1 always has num_buffers */
+#define BURST 64
+#define MAX_IOV 64
+
+/* Counters are written by the dispatch thread, read by any thread (atomics). */
+struct vu_net {
+	bool drop;
+	uint64_t tx_packets, rx_packets, tx_bytes, dropped;
+};
+
+static int net_queue(struct vhostctl_vu_backend *be, unsigned int index, struct vhostctl_devq *q,
+		     void *ctx)
+{
+	struct vu_net *n = vhostctl_vu_backend_ctx(be);
+	struct vhostctl_devq *rxq, *txq;
+	struct iovec txv[MAX_IOV], rxv[MAX_IOV];
+	struct vhostctl_devq_elem tx, rx;
+	unsigned int done = 0;
+	int r, more = 0;
+
+	(void)ctx;
+	/* Only the TX queue's handler moves packets; an RX kick retries it. */
+	rxq = vhc_vu_backend_queue(be, index & ~1u);
+	txq = vhc_vu_backend_queue(be, index | 1u);
+	(void)q;
+	if (!rxq || !txq)
+		return 0;
+	while (done < BURST) {
+		static const uint8_t hdr[NET_HDR_LEN] = { [10] = 1 };	/* num_buffers = 1 */
+		uint8_t buf[2048];
+		size_t len;
+
+		r = vhostctl_devq_pop(txq, &tx, txv, MAX_IOV);
+		if (r <= 0) {
+			if (r < 0)
+				return r;
+			break;
+		}
+		len = tx.out_len;
+		r = vhostctl_devq_pop(rxq, &rx, rxv, MAX_IOV);
+		if (r < 0)
+			return r;
+		if (r == 0 && !n->drop) {
+			vhostctl_devq_unpop(txq, &tx);
+			/* Wait for RX buffers: ask for the RX kick that brings us back. */
+			r = vhostctl_devq_notify_enable(rxq, 1);
+			if (r < 0)
+				return r;
+			more = r;
+			break;
+		}
+		if (r == 0 || len < NET_HDR_LEN || len > sizeof(buf) || rx.in_len < len) {
+			if (r > 0)
+				vhostctl_devq_unpop(rxq, &rx);
+			__atomic_add_fetch(&n->dropped, 1, __ATOMIC_RELAXED);
+		} else {
+			/* The header is the device's: a clean one, one buffer. */
+			vhostctl_devq_copy_to(&rx, 0, hdr, NET_HDR_LEN);
+			if (len > NET_HDR_LEN) {
+				size_t got = vhostctl_devq_copy_from(&tx, NET_HDR_LEN, buf,
+								     len - NET_HDR_LEN);
+
+				vhostctl_devq_copy_to(&rx, NET_HDR_LEN, buf, got);
+			}
+			r = vhostctl_devq_push(rxq, &rx, (uint32_t)len);
+			if (r)
+				return r;
+			__atomic_add_fetch(&n->rx_packets, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&n->tx_bytes, len, __ATOMIC_RELAXED);
+		}
+		r = vhostctl_devq_push(txq, &tx, 0);
+		if (r)
+			return r;
+		__atomic_add_fetch(&n->tx_packets, 1, __ATOMIC_RELAXED);
+		done++;
+	}
+	if (done == BURST)
+		more = 1;
+	if (!done)
+		return more;
+	r = vhostctl_devq_flush(txq);
+	if (r < 0)
+		return r;
+	r = vhostctl_devq_flush(rxq);
+	if (r < 0)
+		return r;
+	return more;
+}
+
+VHC_EXPORT struct vhostctl_vu_backend *vhostctl_vu_net_new(const struct vhostctl_vu_net_opts *opts)
+{
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_backend_opts, bo);
+	struct vhostctl_vu_net_opts o;
+	struct vhostctl_vu_backend *be;
+	uint8_t config[12];
+	struct vu_net *n;
+	uint16_t v;
+	int r;
+
+	r = vhc_opts_copy(&o, sizeof(o), opts);
+	if (r) {
+		errno = -r;
+		return NULL;
+	}
+	if (!o.queue_pairs)
+		o.queue_pairs = 1;
+	if (o.queue_pairs > VHC_VU_MAX_QUEUES / 2) {
+		errno = EINVAL;
+		return NULL;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->drop = o.drop;
+	/* Config space: mac[6], status, max_virtqueue_pairs, mtu. */
+	memcpy(config, o.mac, 6);
+	v = 1;	/* VIRTIO_NET_S_LINK_UP */
+	memcpy(config + 6, &v, 2);
+	v = (uint16_t)o.queue_pairs;
+	memcpy(config + 8, &v, 2);
+	v = 1500;
+	memcpy(config + 10, &v, 2);
+	bo.log = o.log;
+	bo.log_ctx = o.log_ctx;
+	bo.log_level = o.log_level;
+	bo.features = VHC_BIT(NET_F_MAC) | VHC_BIT(NET_F_STATUS) | VHC_BIT(NET_F_MTU) |
+		      (o.queue_pairs > 1 ? VHC_BIT(NET_F_MQ) : 0);
+	bo.no_features = o.no_features;
+	bo.num_queues = 2 * o.queue_pairs;
+	bo.config = config;
+	bo.config_len = sizeof(config);
+	bo.queue = net_queue;
+	bo.ctx = n;
+	be = vhostctl_vu_backend_new(&bo);
+	if (!be) {
+		free(n);
+		return NULL;
+	}
+	vhc_vu_backend_set_priv_free(be, free);
+	return be;
+}
+
+VHC_EXPORT int vhostctl_vu_net_stats(struct vhostctl_vu_backend *be, struct vhostctl_vu_net_stats *st)
+{
+	struct vu_net *n;
+
+	if (!be || !st || !vhc_vu_backend_is(be, net_queue))
+		return vhc_err(EINVAL);
+	n = vhostctl_vu_backend_ctx(be);
+	st->tx_packets = __atomic_load_n(&n->tx_packets, __ATOMIC_RELAXED);
+	st->rx_packets = __atomic_load_n(&n->rx_packets, __ATOMIC_RELAXED);
+	st->tx_bytes = __atomic_load_n(&n->tx_bytes, __ATOMIC_RELAXED);
+	st->dropped = __atomic_load_n(&n->dropped, __ATOMIC_RELAXED);
+	return 0;
+}

@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR BSD-2-Clause
+/*
+ * Malformed input to the backend and to the frontend, over real sockets.
+ * Each bad message ends that connection with a logged reason; the backend
+ * keeps listening and serves the next frontend; no fd leaks.
+ */
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "test.h"
+#include "vu_drv.h"
+
+static char path[64];
+
+struct hdr {
+	uint32_t req, flags, size;
+};
+
+static int raw_connect(const char *p)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	strcpy(sa.sun_path, p);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		t_fail("connect %s: %s", p, strerror(errno));
+	return fd;
+}
+
+static void raw_send(int fd, uint32_t req, uint32_t flags, const void *p, uint32_t size,
+		     uint32_t claimed, const int *fds, int nfds)
+{
+	char buf[8192];
+	struct hdr h = { req, flags, claimed };
+	union { char c[CMSG_SPACE(sizeof(int) * 16)]; struct cmsghdr a; } u;
+	struct iovec iov = { buf, sizeof(h) + size };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	memcpy(buf, &h, sizeof(h));
+	if (size)
+		memcpy(buf + sizeof(h), p, size);
+	if (nfds) {
+		struct cmsghdr *c;
+
+		mh.msg_control = u.c;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
+		t_fail("sendmsg: %s", strerror(errno));
+}
+
+/* Read one reply header+payload; returns payload size, or -1 on EOF. */
+static int raw_recv(int fd, struct hdr *h, void *p, int ms)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&pf, 1, ms) <= 0)
+		t_fail("no answer from the backend");
+	n = recv(fd, h, sizeof(*h), MSG_WAITALL);
+	if (n <= 0)
+		return -1;
+	if (h->size && recv(fd, p, h->size, MSG_WAITALL) != (ssize_t)h->size)
+		return -1;
+	return (int)h->size;
+}
+
+static void expect_cut(int fd, const char *what)
+{
+	struct hdr h;
+	char p[4096];
+
+	/* The backend may answer a REPLY_ACK first; then it must hang up. */
+	for (int i = 0; i < 3; i++)
+		if (raw_recv(fd, &h, p, 3000) < 0) {
+			close(fd);
+			return;
+		}
+	t_fail("%s: connection not ended", what);
+}
+
+/* A session that has negotiated protocol features (REPLY_ACK, not MQ). */
+static int session(uint64_t proto)
+{
+	int fd = raw_connect(path);
+	uint64_t f = 1ull << 30 | VU_F_VERSION_1;
+
+	raw_send(fd, 3, 1, NULL, 0, 0, NULL, 0);		/* SET_OWNER */
+	raw_send(fd, 2, 1, &f, 8, 8, NULL, 0);			/* SET_FEATURES */
+	raw_send(fd, 16, 1, &proto, 8, 8, NULL, 0);		/* SET_PROTOCOL_FEATURES */
+	return fd;
+}
+
+static uint64_t errors(struct vhostctl_vu_backend *be, char *last)
+{
+	struct vhostctl_vu_backend_stats st;
+
+	t_eq(0, vhostctl_vu_backend_stats(be, &st));
+	if (last)
+		strcpy(last, st.last_error);
+	return st.protocol_errors;
+}
+
+static void bad(struct vhostctl_vu_backend *be, const char *what, int fd, const char *expect)
+{
+	static uint64_t n;
+	char last[128];
+
+	expect_cut(fd, what);
+	for (int i = 0; i < 100 && errors(be, NULL) == n; i++)
+		usleep(10000);
+	t_eq(n + 1, errors(be, last));
+	n++;
+	if (!strstr(last, expect))
+		t_fail("%s: reason '%s' lacks '%s'", what, last, expect);
+	printf("ok: %-34s -> %s\n", what, last);
+}
+
+struct fake {
+	int lfd;
+	int mode;
+};
+
+/* A fake backend that answers GET_FEATURES wrongly, in several ways. */
+static void *fake_backend(void *arg)
+{
+	struct fake *f = arg;
+	int fd = accept(f->lfd, NULL, NULL);
+	struct hdr h;
+	char p[64];
+	uint64_t v = 0;
+
+	if (fd < 0 || raw_recv(fd, &h, p, 3000) < 0)
+		return NULL;
+	switch (f->mode) {
+	case 0: /* flags without REPLY */
+		raw_send(fd, h.req, 1, &v, 8, 8, NULL, 0);
+		break;
+	case 1: /* wrong size */
+		raw_send(fd, h.req, 5, &v, 4, 4, NULL, 0);
+		break;
+	case 2: /* another request's reply */
+		raw_send(fd, h.req + 1, 5, &v, 8, 8, NULL, 0);
+		break;
+	case 3: /* hang up */
+		break;
+	case 4: /* an fd nobody asked for */
+		raw_send(fd, h.req, 5, &v, 8, 8, &fd, 1);
+		break;
+	}
+	usleep(100000);
+	close(fd);
+	return NULL;
+}
+
+static void frontend_cases(void)
+{
+	static const char *names[] = { "no reply flag", "short reply", "wrong request",
+				       "hang-up", "unexpected fd" };
+	char fpath[64];
+
+	snprintf(fpath, sizeof(fpath), "/tmp/vu_bad_fe.%d.sock", getpid());
+	for (int mode = 0; mode < 5; mode++) {
+		VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o, .timeout_ms = 2000);
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		struct fake f = { .mode = mode };
+		pthread_t th;
+
+		strcpy(sa.sun_path, fpath);
+		unlink(fpath);
+		f.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		t_true(bind(f.lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+		t_true(listen(f.lfd, 1) == 0);
+		pthread_create(&th, NULL, fake_backend, &f);
+		errno = 0;
+		t_true(vhostctl_vu_open(fpath, &o) == NULL);
+		t_true(errno == EPROTO || errno == ECONNRESET);
+		printf("ok: frontend refuses a backend's %s (%s)\n", names[mode], strerror(errno));
+		pthread_join(th, NULL);
+		close(f.lfd);
+		unlink(fpath);
+	}
+}
+
+int main(void)
+{
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_net_opts, no);
+	struct vhostctl_vu_backend *be;
+	uint64_t v, ack = 1u << 3, ack_mq = ack | 1, ack_slots = ack | 1u << 15;
+	int fds0 = t_count_fds(), fd, mfd[9], r;
+	struct hdr h;
+	char p[4096];
+
+	snprintf(path, sizeof(path), "/tmp/vu_bad.%d.sock", getpid());
+	be = vhostctl_vu_net_new(&no);
+	t_true(be);
+	t_eq(0, vhostctl_vu_backend_listen(be, path));
+	t_eq(0, vhostctl_vu_backend_start(be));
+	for (int i = 0; i < 9; i++) {
+		mfd[i] = memfd_create("vu_bad", MFD_CLOEXEC);
+		t_true(mfd[i] >= 0 && ftruncate(mfd[i], 1 << 20) == 0);
+	}
+
+	fd = raw_connect(path);
+	raw_send(fd, 99, 1, NULL, 0, 0, NULL, 0);
+	bad(be, "unknown request 99", fd, "unsupported request 99");
+
+	fd = raw_connect(path);
+	raw_send(fd, 2, 1, &v, 4, 4, NULL, 0);
+	bad(be, "SET_FEATURES of 4 bytes", fd, "SET_FEATURES: payload of 4 bytes");
+
+	fd = raw_connect(path);
+	raw_send(fd, 1, 1, NULL, 0, 8, NULL, 0);
+	raw_send(fd, 1, 1, &v, 8, 8, NULL, 0);
+	bad(be, "GET_FEATURES with a payload", fd, "expected none");
+
+	fd = raw_connect(path);
+	v = 0;
+	raw_send(fd, 13, 1, &v, 8, 8, mfd, 9);
+	bad(be, "SET_VRING_CALL with 9 fds", fd, "more than 8 fds");
+
+	fd = raw_connect(path);
+	raw_send(fd, 13, 1, &v, 8, 8, mfd, 2);
+	bad(be, "SET_VRING_CALL with 2 fds", fd, "2 fds, expected 1");
+
+	fd = raw_connect(path);
+	raw_send(fd, 12, 1, &v, 8, 8, NULL, 0);
+	bad(be, "SET_VRING_KICK without fd or NOFD", fd, "0 fds, expected 1");
+
+	fd = raw_connect(path);
+	raw_send(fd, 1, 1 | 4, NULL, 0, 0, NULL, 0);
+	bad(be, "reply flag on a request", fd, "reply flag");
+
+	fd = raw_connect(path);
+	raw_send(fd, 1, 2, NULL, 0, 0, NULL, 0);
+	bad(be, "version 2", fd, "bad header flags");
+
+	fd = raw_connect(path);
+	raw_send(fd, 1, 1 | 0x100, NULL, 0, 0, NULL, 0);
+	bad(be, "reserved flag bit", fd, "bad header flags");
+
+	fd = raw_connect(path);
+	raw_send(fd, 24, 1, p, 0, 5000, NULL, 0);
+	bad(be, "payload of 5000 bytes", fd, "too large");
+
+	fd = raw_connect(path);
+	raw_send(fd, 2, 1, &v, 8, 8, NULL, 0);
+	raw_send(fd, 16, 1, &v, 4, 8, NULL, 0);	/* 4 of 8 bytes, then silence */
+	bad(be, "short payload", fd, "short payload");
+
+	fd = session(ack);
+	{
+		uint32_t st[2] = { 99, 256 };
+
+		raw_send(fd, 8, 1, st, 8, 8, NULL, 0);
+	}
+	bad(be, "SET_VRING_NUM on vring 99", fd, "vring 99 of 2");
+
+	fd = session(ack);
+	{
+		uint32_t st[2] = { 0, 65536 };
+
+		raw_send(fd, 8, 1, st, 8, 8, NULL, 0);
+	}
+	bad(be, "SET_VRING_NUM 65536", fd, "SET_VRING_NUM 65536");
+
+	fd = session(ack);
+	raw_send(fd, 17, 1, NULL, 0, 0, NULL, 0);
+	bad(be, "GET_QUEUE_NUM without MQ", fd, "without protocol feature MQ");
+
+	fd = session(ack_mq | 1ull << 40);
+	bad(be, "SET_PROTOCOL_FEATURES bit 40", fd, "bits not offered");
+
+	fd = session(ack);
+	{
+		uint64_t mem[1 + 4 * 2] = { 2, 0x0, 1 << 20, 0x10000000, 0,
+					    0x80000, 1 << 20, 0x20000000, 0 };
+
+		raw_send(fd, 5, 1 | 8, mem, sizeof(mem), sizeof(mem), mfd, 2);
+	}
+	bad(be, "overlapping regions", fd, "overlaps");
+
+	fd = session(ack);
+	{
+		uint64_t mem[1 + 4 * 8] = { 9 };
+
+		raw_send(fd, 5, 1, mem, sizeof(mem), sizeof(mem), mfd, 8);
+	}
+	bad(be, "SET_MEM_TABLE of 9 regions", fd, "9 regions");
+
+	fd = session(ack);
+	{
+		uint64_t mem[1 + 4] = { 2, 0, 1 << 20, 0x10000000, 0 };
+
+		raw_send(fd, 5, 1, mem, sizeof(mem), sizeof(mem), mfd, 1);
+	}
+	bad(be, "2 regions in the size of 1", fd, "2 regions in 40 bytes");
+
+	fd = session(ack_slots);
+	{
+		uint64_t one[5] = { 0, 0, 0, 0x10000000, 0 };
+
+		raw_send(fd, 37, 1, one, sizeof(one), sizeof(one), mfd, 1);
+	}
+	bad(be, "ADD_MEM_REG of size 0", fd, "ADD_MEM_REG");
+
+	/* A ring whose descriptor points outside guest memory breaks the connection. */
+	{
+		VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o);
+		struct vhostctl_mem *mem = vhostctl_mem_new();
+		struct vhostctl_dev *dev;
+		struct drv_q rx, tx;
+
+		t_true(mem && vhostctl_mem_add_region(mem, 0x100000, 4 << 20, 0) >= 0);
+		t_eq(0, drv_q_init(&rx, mem, 64, false, 2048));
+		t_eq(0, drv_q_init(&tx, mem, 64, false, 2048));
+		dev = vhostctl_vu_open(path, &o);
+		t_true(dev);
+		t_eq(0, vhostctl_dev_set_owner(dev));
+		t_eq(0, vhostctl_dev_set_features(dev, VU_F_VERSION_1));
+		t_eq(0, vhostctl_dev_set_mem_table(dev, mem));
+		t_eq(0, drv_setup(dev, 0, &rx));
+		t_eq(0, drv_setup(dev, 1, &tx));
+		drv_add(&rx, 0, 2048, true);
+		drv_add(&tx, 0, 64, false);
+		tx.desc[0].addr = 0x40000000;	/* nothing is mapped there */
+		drv_kick(&tx);
+		for (int i = 0; i < 100 && errors(be, NULL) == 19; i++)
+			usleep(10000);
+		{
+			char last[128];
+
+			t_eq(20, errors(be, last));
+			t_true(strstr(last, "broken ring"));
+			printf("ok: %-34s -> %s\n", "descriptor outside memory", last);
+		}
+		/* The frontend sees the hang-up on its next call. */
+		r = vhostctl_dev_get_vring_base(dev, 0, (unsigned int *)&v);
+		t_true(r < 0);
+		vhostctl_dev_close(dev);
+		drv_q_fini(&rx);
+		drv_q_fini(&tx);
+		vhostctl_mem_free(mem);
+	}
+
+	/* After all that, a well-behaved frontend is still served. */
+	fd = raw_connect(path);
+	raw_send(fd, 1, 1, NULL, 0, 0, NULL, 0);
+	t_eq(8, raw_recv(fd, &h, p, 3000));
+	t_eq(5, h.flags);
+	t_eq(1, h.req);
+	close(fd);
+
+	frontend_cases();
+
+	for (int i = 0; i < 9; i++)
+		close(mfd[i]);
+	vhostctl_vu_backend_free(be);
+	t_eq(fds0, t_count_fds());
+	return 0;
+}
