@@ -7,6 +7,7 @@
 #ifndef VU_TRAFFIC_H
 #define VU_TRAFFIC_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
