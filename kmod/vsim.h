@@ -149,8 +149,7 @@ int vsim_req_read(struct vsim_dev *dev, u16 vq_idx, struct vsim_req *req,
 		  void *buf, u32 len);
 int vsim_req_write(struct vsim_dev *dev, u16 vq_idx, struct vsim_req *req,
 		   const void *buf, u32 len);
-int vsim_req_zero_write(struct vsim_dev *dev, u16 vq_idx,
-			struct vsim_req *req, u32 len);
+void vsim_req_skip(struct vsim_req *req, u64 len);
 
 /* vsim_net.c / vsim_blk.c */
 int vsim_net_init(void);

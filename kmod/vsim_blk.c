@@ -190,12 +190,8 @@ static int vsim_blk_handle(struct vsim_blk *blk, u16 idx, struct vsim_req *req)
 
 out_status:
 	/* the status is the last device-writable byte */
-	if (req->written < in_data) {
-		ret = vsim_req_zero_write(sim, idx, req,
-					  in_data - req->written);
-		if (ret < 0)
-			return ret;
-	}
+	if (req->written < in_data)
+		vsim_req_skip(req, in_data - req->written);
 	ret = vsim_req_write(sim, idx, req, &status, sizeof(status));
 	return ret < 0 ? ret : 0;
 }

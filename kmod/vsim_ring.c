@@ -396,6 +396,8 @@ int vsim_pop(struct vsim_dev *dev, struct vsim_vq *vq, u16 vq_idx,
 
 	if (!vq->ready || vq->broken || !vq->num)
 		return 0;
+	if (vq->num > VSIM_VQ_NUM_MAX)
+		return -EINVAL;
 	if (vq->packed)
 		return vsim_packed_pop(dev, vq, ras, req);
 	if (!is_power_of_2(vq->num))
@@ -458,6 +460,8 @@ static int vsim_packed_push(struct vsim_dev *dev, struct vsim_vq *vq, u32 ras,
 	bool wrapped = false;
 	int ret;
 
+	if (vq->used_idx >= vq->num)
+		return -EINVAL;
 	ret = vsim_xfer(dev, ras, slot + 8, &e, sizeof(e), true);
 	if (ret)
 		return ret;
@@ -559,23 +563,19 @@ int vsim_req_read(struct vsim_dev *dev, u16 vq_idx, struct vsim_req *req,
 	return done;
 }
 
-static int vsim_req_put(struct vsim_dev *dev, u16 vq_idx, struct vsim_req *req,
-			const void *buf, u32 len)
+int vsim_req_write(struct vsim_dev *dev, u16 vq_idx, struct vsim_req *req,
+		   const void *buf, u32 len)
 {
 	u32 asid = vsim_data_asid(dev, vq_idx);
 	u32 done = 0;
-	static const u8 zeroes[256];
 
 	while (done < len && req->wcur_seg < req->nin) {
 		struct vsim_seg *s = &req->segs[req->nout + req->wcur_seg];
 		u32 chunk = min(len - done, s->len - req->wcur_off);
-		const void *src = buf ? buf + done : zeroes;
 		int ret;
 
-		if (!buf)
-			chunk = min_t(u32, chunk, sizeof(zeroes));
 		ret = vsim_xfer(dev, asid, s->addr + req->wcur_off,
-				(void *)src, chunk, true);
+				(void *)buf + done, chunk, true);
 		if (ret)
 			return ret;
 		done += chunk;
@@ -589,14 +589,22 @@ static int vsim_req_put(struct vsim_dev *dev, u16 vq_idx, struct vsim_req *req,
 	return done;
 }
 
-int vsim_req_write(struct vsim_dev *dev, u16 vq_idx, struct vsim_req *req,
-		   const void *buf, u32 len)
+/*
+ * Moves the write cursor over len bytes without touching them, counting
+ * them as written: for a data area the device does not fill.
+ */
+void vsim_req_skip(struct vsim_req *req, u64 len)
 {
-	return vsim_req_put(dev, vq_idx, req, buf, len);
-}
+	while (len && req->wcur_seg < req->nin) {
+		struct vsim_seg *s = &req->segs[req->nout + req->wcur_seg];
+		u32 chunk = min_t(u64, len, s->len - req->wcur_off);
 
-int vsim_req_zero_write(struct vsim_dev *dev, u16 vq_idx,
-			struct vsim_req *req, u32 len)
-{
-	return vsim_req_put(dev, vq_idx, req, NULL, len);
+		len -= chunk;
+		req->written += chunk;
+		req->wcur_off += chunk;
+		if (req->wcur_off == s->len) {
+			req->wcur_seg++;
+			req->wcur_off = 0;
+		}
+	}
 }
