@@ -400,8 +400,8 @@ VHOSTCTL_API int vhostctl_dev_get_vring_worker(struct vhostctl_dev *dev, unsigne
 					       unsigned int *worker_id);
 
 /* Worker flavours for vhostctl_dev_set_fork_owner(). */
-#define VHOSTCTL_FORK_OWNER_KTHREAD 0
-#define VHOSTCTL_FORK_OWNER_TASK 1
+#define VHOSTCTL_FORK_OWNER_KTHREAD 0u
+#define VHOSTCTL_FORK_OWNER_TASK 1u
 
 /**
  * vhostctl_dev_set_fork_owner() - choose task or kthread workers
