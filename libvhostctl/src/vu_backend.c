@@ -193,6 +193,8 @@ static int queue_start(struct vhostctl_vu_backend *be, unsigned int i)
 	}
 	vq->started = true;
 	vq->more = true;	/* look at the ring once: buffers may be waiting */
+	be_log(be, VHOSTCTL_LOG_INFO, "vring %u started: %s ring of %u, base 0x%x, features 0x%llx", i,
+	       cfg.packed ? "packed" : "split", vq->num, vq->base, (unsigned long long)be->acked);
 	if (cfg.inflight) {
 		uint16_t dummy[1];
 		int n = vhc_devq_inflight_resubmit(vq->q, dummy, 0);

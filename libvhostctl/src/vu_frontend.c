@@ -232,10 +232,19 @@ static int fe_handshake(struct vhostctl_dev *dev)
 		r = fe_get_u64(dev, VHC_VU_GET_QUEUE_NUM, &v);
 		if (r)
 			return r;
-		if (!v || v > VHC_VU_MAX_QUEUES) {
-			vhc_log(dev, VHOSTCTL_LOG_ERR, "vhost-user: backend has %llu queues",
-				(unsigned long long)v);
+		if (!v) {
+			vhc_log(dev, VHOSTCTL_LOG_ERR, "vhost-user: backend has 0 queues");
 			return -EPROTO;
+		}
+		/*
+		 * It is the backend's maximum (DPDK says 128 whatever the port
+		 * has); we drive at most VHC_VU_MAX_QUEUES of them.
+		 */
+		if (v > VHC_VU_MAX_QUEUES) {
+			vhc_log(dev, VHOSTCTL_LOG_INFO,
+				"vhost-user: backend has up to %llu queues, using the first %u",
+				(unsigned long long)v, VHC_VU_MAX_QUEUES);
+			v = VHC_VU_MAX_QUEUES;
 		}
 		fe->queues = (unsigned int)v;
 	}

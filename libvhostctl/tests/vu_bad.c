@@ -139,6 +139,22 @@ static void *fake_backend(void *arg)
 
 	if (fd < 0 || raw_recv(fd, &h, p, 3000) < 0)
 		return NULL;
+	if (f->mode >= 5) {
+		/* MQ only; GET_QUEUE_NUM answers 128 (DPDK's answer) or 0. */
+		do {
+			if (h.req == 1)
+				v = 1ull << 30;
+			else if (h.req == 15)
+				v = 1;
+			else if (h.req == 17)
+				v = f->mode == 5 ? 128 : 0;
+			else
+				continue;
+			raw_send(fd, h.req, 5, &v, 8, 8, NULL, 0);
+		} while (raw_recv(fd, &h, p, 3000) >= 0);
+		close(fd);
+		return NULL;
+	}
 	switch (f->mode) {
 	case 0: /* flags without REPLY */
 		raw_send(fd, h.req, 1, &v, 8, 8, NULL, 0);
@@ -183,6 +199,35 @@ static void frontend_cases(void)
 		t_true(vhostctl_vu_open(fpath, &o) == NULL);
 		t_true(errno == EPROTO || errno == ECONNRESET);
 		printf("ok: frontend refuses a backend's %s (%s)\n", names[mode], strerror(errno));
+		pthread_join(th, NULL);
+		close(f.lfd);
+		unlink(fpath);
+	}
+	/* GET_QUEUE_NUM is a maximum: 128 is clamped to what we drive, 0 refused. */
+	for (int mode = 5; mode < 7; mode++) {
+		VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o, .timeout_ms = 2000);
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		struct fake f = { .mode = mode };
+		struct vhostctl_dev *dev;
+		pthread_t th;
+
+		strcpy(sa.sun_path, fpath);
+		unlink(fpath);
+		f.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		t_true(bind(f.lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+		t_true(listen(f.lfd, 1) == 0);
+		pthread_create(&th, NULL, fake_backend, &f);
+		errno = 0;
+		dev = vhostctl_vu_open(fpath, &o);
+		if (mode == 5) {
+			t_true(dev);
+			t_eq(64, vhostctl_vu_queue_count(dev));
+			printf("ok: frontend drives 64 of a backend's 128 queues\n");
+			vhostctl_dev_close(dev);
+		} else {
+			t_true(!dev && errno == EPROTO);
+			printf("ok: frontend refuses a backend's 0 queues\n");
+		}
 		pthread_join(th, NULL);
 		close(f.lfd);
 		unlink(fpath);
