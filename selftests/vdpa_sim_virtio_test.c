@@ -457,4 +457,46 @@ TEST_F(vblk, discard_and_write_zeroes)
 	free(b);
 }
 
+/* device_features provisioning: a subset, or -EINVAL */
+TEST(provisioning)
+{
+	struct vs_dev_opts o = { .mgmtdev = "vhostctl_sim_net", .has_features = true };
+	struct vs_config c;
+	struct vs_nl nl;
+	char name[32];
+
+	ASSERT_EQ(0, load_drivers());
+	ASSERT_EQ(0, vs_nl_open(&nl));
+	vs_unique_name(name, sizeof(name), "vp");
+
+	/* GUEST_CSUM (bit 1) is a net feature the device does not offer */
+	o.features = VS_NET_SPLIT_FEATURES | (1ULL << 1);
+	EXPECT_EQ(-EINVAL, vs_dev_add(&nl, name, &o));
+	/* every access goes through the IOTLB: ACCESS_PLATFORM is required */
+	o.features = VS_NET_SPLIT_FEATURES & ~(1ULL << VS_F_ACCESS_PLATFORM);
+	EXPECT_EQ(-EINVAL, vs_dev_add(&nl, name, &o));
+	/* an MTU without the MTU feature: refused by the vdpa core */
+	o.features = VS_NET_SPLIT_FEATURES & ~(1ULL << VS_NET_F_MTU);
+	o.mtu = 1400;
+	EXPECT_EQ(-EINVAL, vs_dev_add(&nl, name, &o));
+	EXPECT_NE(NULL, strstr(nl.err, "Missing features"));
+	o.mtu = 0;
+
+	/* a subset is what the device then offers */
+	ASSERT_EQ(0, vs_dev_add(&nl, name, &o)) TH_LOG("%s", nl.err);
+	ASSERT_EQ(0, vs_dev_config(&nl, name, &c));
+	EXPECT_EQ(VS_NET_SPLIT_FEATURES & ~(1ULL << VS_NET_F_MTU), c.dev_features);
+	EXPECT_EQ(0, vs_dev_del(&nl, name));
+
+	o.mgmtdev = "vhostctl_sim_blk";
+	o.features = VS_BLK_SPLIT_FEATURES | (1ULL << 5);	/* BLK_F_RO */
+	EXPECT_EQ(-EINVAL, vs_dev_add(&nl, name, &o));
+	o.features = VS_BLK_SPLIT_FEATURES;
+	ASSERT_EQ(0, vs_dev_add(&nl, name, &o)) TH_LOG("%s", nl.err);
+	ASSERT_EQ(0, vs_dev_config(&nl, name, &c));
+	EXPECT_EQ(VS_BLK_SPLIT_FEATURES, c.dev_features);
+	EXPECT_EQ(0, vs_dev_del(&nl, name));
+	vs_nl_close(&nl);
+}
+
 TEST_HARNESS_MAIN
