@@ -750,7 +750,7 @@ static const struct vdpa_config_ops vsim_dma_ops = {
 	.free			= vsim_free,
 };
 
-/**
+/*
  * vsim_create - allocate a device of a class, not yet registered
  *
  * On error after the vdpa device exists, put_device() runs vsim_free(),

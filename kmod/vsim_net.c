@@ -210,7 +210,7 @@ static int vsim_net_xmit_one(struct vsim_net *net, u16 qp)
 
 	ret = vsim_pop(sim, txq, txi, req);
 	if (ret < 0)
-		goto err_tx;
+		goto err_stop_tx;
 	if (!ret)
 		return 0;
 
@@ -219,17 +219,17 @@ static int vsim_net_xmit_one(struct vsim_net *net, u16 qp)
 		txs->errors++;
 		ret = vsim_push(sim, txq, txi, req, 0);
 		if (ret)
-			goto err_tx;
+			goto err_stop_tx;
 		return 1;
 	}
 	len = vsim_req_read(sim, txi, req, net->buf, req->out_len);
 	if (len < 0) {
 		ret = len;
-		goto err_tx;
+		goto err_stop_tx;
 	}
 	ret = vsim_push(sim, txq, txi, req, 0);
 	if (ret)
-		goto err_tx;
+		goto err_stop_tx;
 	txs->packets++;
 	txs->bytes += len - VSIM_NET_HDR_LEN;
 
@@ -247,7 +247,7 @@ static int vsim_net_xmit_one(struct vsim_net *net, u16 qp)
 
 	ret = vsim_pop(sim, rxq, rxi, req);
 	if (ret < 0)
-		goto err_rx;
+		goto err_stop_rx;
 	if (!ret) {
 		/* no receive buffer posted */
 		rxs->drops++;
@@ -257,24 +257,24 @@ static int vsim_net_xmit_one(struct vsim_net *net, u16 qp)
 		rxs->errors++;
 		ret = vsim_push(sim, rxq, rxi, req, 0);
 		if (ret)
-			goto err_rx;
+			goto err_stop_rx;
 		return 1;
 	}
 	ret = vsim_req_write(sim, rxi, req, net->buf, len);
 	if (ret < 0)
-		goto err_rx;
+		goto err_stop_rx;
 	ret = vsim_push(sim, rxq, rxi, req, len);
 	if (ret)
-		goto err_rx;
+		goto err_stop_rx;
 	rxs->packets++;
 	rxs->bytes += len - VSIM_NET_HDR_LEN;
 	return 1;
 
-err_tx:
+err_stop_tx:
 	txs->errors++;
 	vsim_needs_reset(sim, txq);
 	return 0;
-err_rx:
+err_stop_rx:
 	rxs->errors++;
 	vsim_needs_reset(sim, rxq);
 	return 0;

@@ -384,7 +384,7 @@ static int vsim_packed_pop(struct vsim_dev *dev, struct vsim_vq *vq, u32 ras,
 	return 1;
 }
 
-/**
+/*
  * vsim_pop - take the next available request of a queue
  * Return: 1 with @req filled, 0 if the queue is empty, -errno if the ring
  * is malformed (the caller must then stop the queue).
@@ -510,7 +510,7 @@ static int vsim_packed_push(struct vsim_dev *dev, struct vsim_vq *vq, u32 ras,
 	return 0;
 }
 
-/**
+/*
  * vsim_push - complete a request popped by vsim_pop()
  * @len: bytes written into the request's device-writable segments
  */
