@@ -773,7 +773,8 @@ int vhc_devq_inflight_resubmit(struct vhostctl_devq *q, uint16_t *heads, unsigne
 {
 	unsigned int n = q->nresubmit < max ? q->nresubmit : max;
 
-	memcpy(heads, q->resubmit, n * sizeof(*heads));
+	if (n)
+		memcpy(heads, q->resubmit, n * sizeof(*heads));
 	return (int)q->nresubmit;
 }
 
