@@ -5,10 +5,11 @@
 # against libvhostctl's net loopback backend (tests/helpers/vu_be).
 # testpmd forwards in io mode after a first burst (--tx-first), so packets
 # go round: testpmd TX -> our TX queue -> our RX queue -> testpmd RX -> TX.
-# Checked: the backend's TX count equals testpmd's TX-packets, every one
-# came back on RX (none dropped), testpmd received all but the packets still
-# in flight when it stopped (at most one burst of 32), and the ring kind
-# (split, packed) is the one asked for.  Two runs: split ring with the
+# Checked: every packet the backend took from TX came back on RX (none
+# dropped); the backend took all testpmd sent but what was still on the TX
+# ring when testpmd stopped (at most a ring, 256; usually 0); testpmd
+# received all the backend returned but at most the burst of 32 still in
+# flight (testpmd TX = RX + 32); and the ring kind is the one asked for.  Two runs: split ring with the
 # backend listening, packed ring with testpmd listening (server=1).
 . "$(dirname "$0")/vu_lib.bash"
 vu_need dpdk-testpmd "Debian package dpdk-dev"
@@ -52,8 +53,12 @@ run() { # NAME RING(split|packed) ROLE(listen|connect)
 	read -r _ _ btx _ brx _ bdrop _ _ _ berr <"$VU_TMP/$name.stats" ||
 		{ vu_show "$VU_TMP/$name.be"; vu_fail "$name: no backend counters"; }
 	echo "$name: testpmd TX $tx RX $rx; backend tx $btx rx $brx dropped $bdrop errors $berr"
-	if [ -z "$tx" ] || [ -z "$rx" ] || [ "$tx" -lt 1000 ] || [ "$btx" != "$tx" ] || [ "$brx" != "$btx" ] ||
-	   [ "$bdrop" != 0 ] || [ "$berr" != 0 ] || [ "$rx" -gt "$tx" ] || [ $((tx - rx)) -gt 32 ]; then
+	# testpmd counts a packet sent when it is on the ring; the ring is
+	# stopped (GET_VRING_BASE) without draining what was never popped, so
+	# up to a ring (256) of testpmd's last packets may not have been taken.
+	if [ -z "$tx" ] || [ -z "$rx" ] || [ "$tx" -lt 1000 ] || [ "$btx" -gt "$tx" ] ||
+	   [ $((tx - btx)) -gt 256 ] || [ "$brx" != "$btx" ] || [ "$bdrop" != 0 ] || [ "$berr" != 0 ] ||
+	   [ "$rx" -gt "$brx" ] || [ "$rx" -gt "$tx" ] || [ $((tx - rx)) -gt 32 ]; then
 		vu_show "$VU_TMP/$name.tp" "$VU_TMP/$name.be"
 		vu_fail "$name: counts do not match"
 	fi

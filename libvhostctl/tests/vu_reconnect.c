@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR BSD-2-Clause
 /*
  * Backend crash and reconnect: a block backend in a process of its own
- * (tests/helpers/vu_be slowblk, which holds every request a few ms so that
+ * (tests/helpers/vu_be slowblk, which holds every request 100 ms so that
  * dozens are in flight at any time) is killed with SIGKILL in the middle of
  * a stream of writes, started again on the same file and socket, and our
  * frontend replays the setup with vhostctl_vu_reconnect(): the new backend
@@ -52,7 +52,7 @@ static pid_t start_backend(void)
 
 		dup2(null, 1);	/* "ready" and counters */
 		dup2(log, 2);	/* ring starts and resubmissions */
-		execl(be_bin, be_bin, "slowblk", "-l", sock, "-f", img, "-H", "40", (char *)NULL);
+		execl(be_bin, be_bin, "slowblk", "-l", sock, "-f", img, "-H", "100", (char *)NULL);
 		_exit(127);
 	}
 	t_true(p > 0);
@@ -134,8 +134,8 @@ int main(int argc, char **argv)
 			vhostctl_vq_kick(d.vq);
 		/* Kill mid-stream, with the ring full of requests in flight. */
 		if (kills < 3 && done >= (kills + 1) * NREQ / 4) {
-			/* The backend pops at once and holds each request 40 ms. */
-			usleep(15000);
+			/* The backend pops at once and holds each request 100 ms. */
+			usleep(30000);
 			inflight_at_kill[kills] = next - done;
 			kill_backend(be);
 			/* More requests while it is down: they wait in the ring. */
