@@ -46,6 +46,7 @@ run() { # NAME ROLE(fe-connects|fe-listens) FE-FLAGS...
 	fe_rc=$?
 	sleep 1.5	# let testpmd's statistics see the last burst
 	vu_stop "$tp" INT
+	rm -rf "${XDG_RUNTIME_DIR:-/var/run}/dpdk/vu$$$name"	# EAL's runtime directory
 	sed "s/^/$name: /" "$VU_TMP/$name.fe"
 	[ "$fe_rc" = 0 ] || { vu_show "$VU_TMP/$name.tp"; vu_fail "$name: our frontend failed (rc $fe_rc)"; }
 	local tx rx

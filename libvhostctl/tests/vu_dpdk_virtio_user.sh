@@ -47,6 +47,7 @@ run() { # NAME RING(split|packed) ROLE(listen|connect)
 	sleep "$SECS"
 	vu_stop "$tp" INT
 	vu_stop "$be" TERM
+	rm -rf "${XDG_RUNTIME_DIR:-/var/run}/dpdk/vu$$$name"	# EAL's runtime directory
 	local tx rx btx brx bdrop berr
 	tx=$(stat_of "$VU_TMP/$name.tp" TX-packets)
 	rx=$(stat_of "$VU_TMP/$name.tp" RX-packets)
