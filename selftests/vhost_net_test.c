@@ -69,10 +69,10 @@ static int vnet_post_rx(struct vnet *v, unsigned int i)
 }
 
 /* Everything but the tap attach: open, set up, post RX buffers. */
-static int vnet_open(struct vnet *v, uint64_t want, bool indirect)
+static int vnet_open_flags(struct vnet *v, uint64_t want, bool indirect, unsigned int flags)
 {
 	VHOSTCTL_OPTS_INIT(struct vhostctl_setup_opts, o, .nqueues = 2, .queue_size = NUM,
-			   .flags = VHOSTCTL_SETUP_NET_BACKEND);
+			   .flags = VHOSTCTL_SETUP_NET_BACKEND | flags);
 	unsigned int i;
 	int r;
 
@@ -123,6 +123,11 @@ static int vnet_open(struct vnet *v, uint64_t want, bool indirect)
 	}
 	r = vhostctl_vq_kick(v->vq[VHOSTCTL_NET_RX]);
 	return r < 0 ? r : 0;
+}
+
+static int vnet_open(struct vnet *v, uint64_t want, bool indirect)
+{
+	return vnet_open_flags(v, want, indirect, 0);
 }
 
 /* Reap used TX chains; wait for at least one when block. */
@@ -484,6 +489,134 @@ TEST_F(vnet, detach_reattach)
 	n = link_recv(&self->v, got, sizeof(got));
 	ASSERT_EQ((ssize_t)frame_len(seq), n);
 	EXPECT_EQ(0, memcmp(f, got, (size_t)n));
+}
+
+static bool page_dirty(const uint8_t *log, uint64_t gpa)
+{
+	uint64_t page = gpa / 4096;
+
+	return log[page / 8] & (1u << (page % 8));
+}
+
+static int pages_dirty(const uint8_t *log, uint64_t gpa, uint64_t len)
+{
+	int n = 0;
+
+	for (uint64_t p = gpa & ~4095ull; p < gpa + len; p += 4096)
+		n += page_dirty(log, p);
+	return n;
+}
+
+/*
+ * Dirty logging: with VHOST_F_LOG_ALL acknowledged and a log base set, the
+ * guest pages vhost-net writes (RX buffers it fills, used rings) are marked
+ * in the bitmap, one bit per 4 KiB page, and the pages it only reads (TX
+ * buffers, descriptor tables) or never touches are not.
+ */
+FIXTURE(dirty)
+{
+	struct vnet v;
+	uint8_t *log;
+	size_t log_size;
+	int log_fd, log_efd;
+};
+
+FIXTURE_SETUP(dirty)
+{
+	struct vhostctl_log l;
+	int r;
+
+	self->log_fd = self->log_efd = -1;
+	r = vnet_open_flags(&self->v, F(VHOSTCTL_F_VERSION_1) | F(VHOSTCTL_F_LOG_ALL), false,
+			    VHOSTCTL_SETUP_LOG);
+	ASSERT_EQ(0, r) TH_LOG("set-up failed at %s: %s", vhostctl_dev_setup_step(self->v.dev),
+			       strerror(-r));
+	/* One bit per page of guest physical space up to the end of memory. */
+	self->log_size = ((MEM_GPA + MEM_SIZE) / 4096 + 7) / 8;
+	self->log_fd = memfd_create("dirty-log", MFD_CLOEXEC);
+	ASSERT_LE(0, self->log_fd);
+	ASSERT_EQ(0, ftruncate(self->log_fd, (off_t)self->log_size));
+	self->log = mmap(NULL, self->log_size, PROT_READ | PROT_WRITE, MAP_SHARED, self->log_fd, 0);
+	ASSERT_NE(MAP_FAILED, self->log);
+	l = (struct vhostctl_log){ .base = self->log, .size = self->log_size,
+				   .fd = self->log_fd, .offset = 0 };
+	ASSERT_EQ(0, vhostctl_dev_set_log_base(self->v.dev, &l));
+	self->log_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_EQ(0, vhostctl_dev_set_log_fd(self->v.dev, self->log_efd));
+}
+
+FIXTURE_TEARDOWN(dirty)
+{
+	vnet_close(&self->v);
+	if (self->log && self->log != MAP_FAILED)
+		munmap(self->log, self->log_size);
+	if (self->log_fd >= 0)
+		close(self->log_fd);
+	if (self->log_efd >= 0)
+		close(self->log_efd);
+}
+
+TEST_F(dirty, rx_pages_logged)
+{
+	struct vhostctl_vring_addr rxa, txa;
+	uint8_t f[MAX_FRAME], got[MAX_FRAME + 64];
+	struct vnet *v = &self->v;
+	const unsigned int nframes = 8;
+	eventfd_t ev = 0;
+
+	ASSERT_EQ(0, vhostctl_vq_get_addr(v->vq[VHOSTCTL_NET_RX], &rxa));
+	ASSERT_EQ(0, vhostctl_vq_get_addr(v->vq[VHOSTCTL_NET_TX], &txa));
+	/*
+	 * Before any traffic only the used rings may be dirty: attaching
+	 * the backend writes their flags.  Start from a clean log.
+	 */
+	for (uint64_t page = 0; page < self->log_size * 8; page++) {
+		uint64_t gpa = page * 4096;
+
+		if (page_dirty(self->log, gpa) && gpa != (rxa.used & ~4095ull) &&
+		    gpa != (txa.used & ~4095ull))
+			ASSERT_TRUE(false) TH_LOG("page 0x%llx dirty before traffic",
+						  (unsigned long long)gpa);
+	}
+	memset(self->log, 0, self->log_size);
+
+	for (uint32_t i = 0; i < nframes; i++) {
+		frame_fill(f, MAX_FRAME, i);
+		ASSERT_EQ(0, pkt_send(v->pkt, v->ifindex, f, MAX_FRAME));
+		ASSERT_EQ(MAX_FRAME, vnet_recv(v, got, sizeof(got), 3000));
+		ASSERT_EQ(0, memcmp(f, got, MAX_FRAME));
+	}
+	/* The RX buffers filled (slots 0..7, in order) are dirty... */
+	for (unsigned int i = 0; i < nframes; i++) {
+		unsigned int slot = i;
+
+		EXPECT_TRUE(page_dirty(self->log, v->rx_gpa + (uint64_t)i * v->rxlen + 100))
+			TH_LOG("rx slot %u not logged", slot);
+	}
+	EXPECT_TRUE(page_dirty(self->log, rxa.used));
+	/* ...and the RX buffers not used yet, the rings vhost only reads, and
+	 * the TX side that saw no traffic, are clean. */
+	EXPECT_EQ(0, pages_dirty(self->log, v->rx_gpa + (uint64_t)(nframes + 8) * v->rxlen,
+				 (uint64_t)(NUM - nframes - 8) * v->rxlen));
+	EXPECT_EQ(0, pages_dirty(self->log, rxa.desc, 16ull * NUM));
+	EXPECT_EQ(0, pages_dirty(self->log, v->tx_gpa, (uint64_t)NUM * SLOT));
+	EXPECT_FALSE(page_dirty(self->log, txa.used));
+	EXPECT_FALSE(page_dirty(self->log, MEM_GPA + MEM_SIZE - 4096));
+	EXPECT_EQ(0, eventfd_read(self->log_efd, &ev));
+	EXPECT_LT(0ull, (unsigned long long)ev);
+
+	/* TX: vhost reads the buffers (not logged) and writes the used ring (logged). */
+	memset(self->log, 0, self->log_size);
+	for (uint32_t i = 0; i < nframes; i++) {
+		frame_fill(f, 1000, 100 + i);
+		ASSERT_EQ(0, vnet_send(v, f, 1000, true));
+		ASSERT_EQ(1000, link_recv(v, got, sizeof(got)));
+	}
+	while (v->ntx_free < NUM)
+		ASSERT_LT(0, vnet_reap_tx(v, true));
+	EXPECT_TRUE(page_dirty(self->log, txa.used));
+	EXPECT_EQ(0, pages_dirty(self->log, v->tx_gpa, (uint64_t)NUM * SLOT));
+	EXPECT_EQ(0, pages_dirty(self->log, v->rx_gpa, (uint64_t)NUM * v->rxlen));
 }
 
 TEST_HARNESS_MAIN
