@@ -18,23 +18,16 @@
 #include "kselftest_harness.h"
 #include "vdpa_sim_helpers.h"
 
-/* 6.12 uapi the Debian 12 (6.1) headers lack */
-#ifndef VHOST_VDPA_RESUME
-#define VHOST_VDPA_RESUME _IO(VHOST_VIRTIO, 0x7E)
-#endif
-#ifndef VHOST_VDPA_GET_VRING_DESC_GROUP
-#define VHOST_VDPA_GET_VRING_DESC_GROUP _IOWR(VHOST_VIRTIO, 0x7F, struct vhost_vring_state)
-#endif
-#ifndef VHOST_VDPA_GET_VRING_SIZE
-#define VHOST_VDPA_GET_VRING_SIZE _IOWR(VHOST_VIRTIO, 0x82, struct vhost_vring_state)
-#endif
-#define BF_MSG_V2	(1ULL << 1)
-#define BF_ASID		(1ULL << 3)
-#define BF_SUSPEND	(1ULL << 4)
-#define BF_RESUME	(1ULL << 5)
-#define BF_AFTER_OK	(1ULL << 6)
-#define BF_DESC_ASID	(1ULL << 7)
-#define BF_PERSIST	(1ULL << 8)
+/* 6.12 uapi the Debian 12 (6.1) headers lack: from the project's one header. */
+#include "kabi.h"
+
+#define BF_MSG_V2	(1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2)
+#define BF_ASID		(1ULL << VHOST_BACKEND_F_IOTLB_ASID)
+#define BF_SUSPEND	(1ULL << VHOST_BACKEND_F_SUSPEND)
+#define BF_RESUME	(1ULL << VHOST_BACKEND_F_RESUME)
+#define BF_AFTER_OK	(1ULL << VHOST_BACKEND_F_ENABLE_AFTER_DRIVER_OK)
+#define BF_DESC_ASID	(1ULL << VHOST_BACKEND_F_DESC_ASID)
+#define BF_PERSIST	(1ULL << VHOST_BACKEND_F_IOTLB_PERSIST)
 
 #define S_ACK		1
 #define S_DRIVER	2
