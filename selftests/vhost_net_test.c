@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ struct vnet {
 	unsigned int hs;	/* virtio-net header size */
 	unsigned int rxlen;	/* bytes per RX buffer */
 	bool indirect;
+	bool pkt_backend;	/* vhost-net on a packet socket; we use the tap fd */
 	int tap, ifindex, pkt;
 	char name[16];
 	uint8_t *tx, *rx;
@@ -69,7 +71,8 @@ static int vnet_post_rx(struct vnet *v, unsigned int i)
 }
 
 /* Everything but the tap attach: open, set up, post RX buffers. */
-static int vnet_open_flags(struct vnet *v, uint64_t want, bool indirect, unsigned int flags)
+static int vnet_open_flags(struct vnet *v, uint64_t want, bool indirect, unsigned int flags,
+			   bool pkt_backend)
 {
 	VHOSTCTL_OPTS_INIT(struct vhostctl_setup_opts, o, .nqueues = 2, .queue_size = NUM,
 			   .flags = VHOSTCTL_SETUP_NET_BACKEND | flags);
@@ -79,6 +82,7 @@ static int vnet_open_flags(struct vnet *v, uint64_t want, bool indirect, unsigne
 	memset(v, 0, sizeof(*v));
 	v->tap = v->pkt = -1;
 	v->indirect = indirect;
+	v->pkt_backend = pkt_backend;
 	/*
 	 * The tap's vnet header must be as long as the guest's, unless vhost
 	 * handles the header itself (then the tap has none).
@@ -86,6 +90,8 @@ static int vnet_open_flags(struct vnet *v, uint64_t want, bool indirect, unsigne
 	v->hs = vhostctl_net_hdr_size(want);
 	v->tap = tap_open(v->name, &v->ifindex,
 			  want & (1ULL << VHOSTCTL_NET_F_VIRTIO_NET_HDR) ? 0 : (int)v->hs);
+	if (v->tap >= 0 && pkt_backend && fcntl(v->tap, F_SETFL, O_NONBLOCK) < 0)
+		return -errno;
 	if (v->tap < 0)
 		return v->tap;
 	r = nl_link_setup(v->ifindex, v->name, "10.77.0.1/24");
@@ -102,7 +108,7 @@ static int vnet_open_flags(struct vnet *v, uint64_t want, bool indirect, unsigne
 		return -errno;
 	o.features = want;
 	o.required = want;
-	o.net_backend_fd = v->tap;
+	o.net_backend_fd = pkt_backend ? v->pkt : v->tap;
 	r = vhostctl_dev_setup(v->dev, v->mem, v->vq, &o, &v->features);
 	if (r)
 		return r;
@@ -125,9 +131,9 @@ static int vnet_open_flags(struct vnet *v, uint64_t want, bool indirect, unsigne
 	return r < 0 ? r : 0;
 }
 
-static int vnet_open(struct vnet *v, uint64_t want, bool indirect)
+static int vnet_open(struct vnet *v, uint64_t want, bool indirect, bool pkt_backend)
 {
-	return vnet_open_flags(v, want, indirect, 0);
+	return vnet_open_flags(v, want, indirect, 0, pkt_backend);
 }
 
 /* Reap used TX chains; wait for at least one when block. */
@@ -183,18 +189,45 @@ static int vnet_send(struct vnet *v, const uint8_t *frame, size_t len, bool kick
 	return r < 0 ? r : 0;
 }
 
-/* Read the next test frame off the tap's link; returns its length or -errno. */
-static ssize_t link_recv(struct vnet *v, uint8_t *buf, size_t max)
+/*
+ * The other end of the link: with a tap backend, a packet socket on the
+ * tap's link; with a packet-socket backend, the tap fd itself.
+ */
+static int link_send(struct vnet *v, const uint8_t *frame, size_t len)
 {
-	for (;;) {
-		ssize_t n = recv(v->pkt, buf, max, 0);
+	ssize_t n;
 
+	if (!v->pkt_backend)
+		return pkt_send(v->pkt, v->ifindex, frame, len);
+	n = write(v->tap, frame, len);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EMSGSIZE;
+}
+
+/* Read the next test frame off the link; returns its length or -errno. */
+static ssize_t link_recv_tmo(struct vnet *v, uint8_t *buf, size_t max, int timeout_ms)
+{
+	int fd = v->pkt_backend ? v->tap : v->pkt;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, timeout_ms) == 0)
+			return -EAGAIN;
+		n = read(fd, buf, max);
 		if (n < 0)
 			return -errno;
 		if (frame_seq(buf, (size_t)n) >= 0)
 			return n;
 		v->skipped++;
 	}
+}
+
+static ssize_t link_recv(struct vnet *v, uint8_t *buf, size_t max)
+{
+	return link_recv_tmo(v, buf, max, 3000);
 }
 
 /*
@@ -279,6 +312,7 @@ FIXTURE_VARIANT(vnet)
 {
 	uint64_t features;
 	bool indirect;
+	bool pkt_backend;
 };
 
 #define F(b) (1ULL << (b))
@@ -320,6 +354,25 @@ FIXTURE_VARIANT_ADD(vnet, legacy)
 	.features = 0,
 };
 
+/*
+ * vhost-net's backend is a packet socket on the tap's link, and we are at
+ * the tap fd: frames from our TX queue are read from the tap fd, frames
+ * written into the tap fd arrive on our RX queue.  A packet socket has no
+ * vnet header: vhost adds and strips it (VHOST_NET_F_VIRTIO_NET_HDR).
+ */
+FIXTURE_VARIANT_ADD(vnet, tapfd_v1)
+{
+	.features = F(VHOSTCTL_F_VERSION_1) | F(VHOSTCTL_NET_F_VIRTIO_NET_HDR),
+	.pkt_backend = true,
+};
+
+FIXTURE_VARIANT_ADD(vnet, tapfd_mrg_event_idx)
+{
+	.features = F(VHOSTCTL_F_VERSION_1) | F(VHOSTCTL_NET_F_VIRTIO_NET_HDR) |
+		    F(VHOSTCTL_NET_F_MRG_RXBUF) | F(VHOSTCTL_F_EVENT_IDX),
+	.pkt_backend = true,
+};
+
 /* vhost adds and strips the virtio-net header; the tap has none. */
 FIXTURE_VARIANT_ADD(vnet, v1_vhost_hdr)
 {
@@ -328,7 +381,7 @@ FIXTURE_VARIANT_ADD(vnet, v1_vhost_hdr)
 
 FIXTURE_SETUP(vnet)
 {
-	int r = vnet_open(&self->v, variant->features, variant->indirect);
+	int r = vnet_open(&self->v, variant->features, variant->indirect, variant->pkt_backend);
 
 	ASSERT_EQ(0, r) TH_LOG("set-up failed at %s: %s",
 			       self->v.dev ? vhostctl_dev_setup_step(self->v.dev) : "open",
@@ -380,7 +433,7 @@ TEST_F(vnet, rx)
 		ssize_t n;
 
 		frame_fill(f, len, i);
-		ASSERT_EQ(0, pkt_send(self->v.pkt, self->v.ifindex, f, len));
+		ASSERT_EQ(0, link_send(&self->v, f, len));
 		n = vnet_recv(&self->v, got, sizeof(got), 3000);
 		ASSERT_EQ((ssize_t)len, n) TH_LOG("frame %u: %s", i, n < 0 ? strerror((int)-n) : "length");
 		ASSERT_EQ(0, memcmp(f, got, len)) TH_LOG("frame %u differs", i);
@@ -416,7 +469,7 @@ TEST_F_TIMEOUT(vnet, mixed_10k, 240)
 	for (uint32_t i = 0; i < total; i += burst) {
 		for (uint32_t j = i; j < i + burst; j++) {
 			frame_fill(f, frame_len(j), j);
-			ASSERT_EQ(0, pkt_send(self->v.pkt, self->v.ifindex, f, frame_len(j)));
+			ASSERT_EQ(0, link_send(&self->v, f, frame_len(j)));
 		}
 		for (uint32_t j = i; j < i + burst; j++) {
 			ssize_t n = vnet_recv(&self->v, got, sizeof(got), 3000);
@@ -440,6 +493,7 @@ TEST_F_TIMEOUT(vnet, mixed_10k, 240)
  */
 TEST_F(vnet, detach_reattach)
 {
+	int backend = self->v.pkt_backend ? self->v.pkt : self->v.tap;
 	uint8_t f[MAX_FRAME], got[MAX_FRAME + 64];
 	uint32_t seq = 0;
 	ssize_t n;
@@ -456,20 +510,16 @@ TEST_F(vnet, detach_reattach)
 		frame_fill(f, frame_len(seq + j), seq + j);
 		ASSERT_EQ(0, vnet_send(&self->v, f, frame_len(seq + j), true));
 	}
-	struct timeval tv = { .tv_sec = 0, .tv_usec = 300000 };
-	ASSERT_EQ(0, setsockopt(self->v.pkt, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
-	EXPECT_EQ(-EAGAIN, link_recv(&self->v, got, sizeof(got)));
-	tv.tv_sec = 3;
-	ASSERT_EQ(0, setsockopt(self->v.pkt, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	EXPECT_EQ(-EAGAIN, link_recv_tmo(&self->v, got, sizeof(got), 300));
 	/* RX frames queue in the tap meanwhile. */
 	for (uint32_t j = 0; j < 10; j++) {
 		frame_fill(f, frame_len(1000 + j), 1000 + j);
-		ASSERT_EQ(0, pkt_send(self->v.pkt, self->v.ifindex, f, frame_len(1000 + j)));
+		ASSERT_EQ(0, link_send(&self->v, f, frame_len(1000 + j)));
 	}
 	EXPECT_EQ(-ETIMEDOUT, vnet_recv(&self->v, got, sizeof(got), 300));
 
-	ASSERT_EQ(0, vhostctl_net_set_backend(self->v.dev, VHOSTCTL_NET_RX, self->v.tap));
-	ASSERT_EQ(0, vhostctl_net_set_backend(self->v.dev, VHOSTCTL_NET_TX, self->v.tap));
+	ASSERT_EQ(0, vhostctl_net_set_backend(self->v.dev, VHOSTCTL_NET_RX, backend));
+	ASSERT_EQ(0, vhostctl_net_set_backend(self->v.dev, VHOSTCTL_NET_TX, backend));
 	for (uint32_t j = 0; j < 10; j++) {
 		n = link_recv(&self->v, got, sizeof(got));
 		ASSERT_EQ((ssize_t)frame_len(seq + j), n) TH_LOG("queued tx frame %u", j);
@@ -528,7 +578,7 @@ FIXTURE_SETUP(dirty)
 
 	self->log_fd = self->log_efd = -1;
 	r = vnet_open_flags(&self->v, F(VHOSTCTL_F_VERSION_1) | F(VHOSTCTL_F_LOG_ALL), false,
-			    VHOSTCTL_SETUP_LOG);
+			    VHOSTCTL_SETUP_LOG, false);
 	ASSERT_EQ(0, r) TH_LOG("set-up failed at %s: %s", vhostctl_dev_setup_step(self->v.dev),
 			       strerror(-r));
 	/* One bit per page of guest physical space up to the end of memory. */
@@ -582,7 +632,7 @@ TEST_F(dirty, rx_pages_logged)
 
 	for (uint32_t i = 0; i < nframes; i++) {
 		frame_fill(f, MAX_FRAME, i);
-		ASSERT_EQ(0, pkt_send(v->pkt, v->ifindex, f, MAX_FRAME));
+		ASSERT_EQ(0, link_send(v, f, MAX_FRAME));
 		ASSERT_EQ(MAX_FRAME, vnet_recv(v, got, sizeof(got), 3000));
 		ASSERT_EQ(0, memcmp(f, got, MAX_FRAME));
 	}
