@@ -822,6 +822,32 @@ err_put_device:
 	return ERR_PTR(ret);
 }
 
+/* A management device and the struct device it hangs off, both or neither. */
+int vsim_mgmt_register(struct vdpa_mgmt_dev *mgmt)
+{
+	int ret;
+
+	ret = device_register(mgmt->device);
+	if (ret) {
+		put_device(mgmt->device);
+		return ret;
+	}
+	ret = vdpa_mgmtdev_register(mgmt);
+	if (ret)
+		goto err_unregister_device;
+	return 0;
+
+err_unregister_device:
+	device_unregister(mgmt->device);
+	return ret;
+}
+
+void vsim_mgmt_unregister(struct vdpa_mgmt_dev *mgmt)
+{
+	vdpa_mgmtdev_unregister(mgmt);
+	device_unregister(mgmt->device);
+}
+
 static int __init vsim_init(void)
 {
 	int ret;

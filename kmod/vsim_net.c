@@ -531,25 +531,10 @@ static struct vdpa_mgmt_dev vsim_net_mgmt = {
 
 int vsim_net_init(void)
 {
-	int ret;
-
-	ret = device_register(&vsim_net_mgmt_dev);
-	if (ret) {
-		put_device(&vsim_net_mgmt_dev);
-		return ret;
-	}
-	ret = vdpa_mgmtdev_register(&vsim_net_mgmt);
-	if (ret)
-		goto err_unregister_device;
-	return 0;
-
-err_unregister_device:
-	device_unregister(&vsim_net_mgmt_dev);
-	return ret;
+	return vsim_mgmt_register(&vsim_net_mgmt);
 }
 
 void vsim_net_exit(void)
 {
-	vdpa_mgmtdev_unregister(&vsim_net_mgmt);
-	device_unregister(&vsim_net_mgmt_dev);
+	vsim_mgmt_unregister(&vsim_net_mgmt);
 }
