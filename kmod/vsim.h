@@ -152,6 +152,7 @@ int vsim_req_write(struct vsim_dev *dev, u16 vq_idx, struct vsim_req *req,
 void vsim_req_skip(struct vsim_req *req, u64 len);
 
 /* vsim_net.c / vsim_blk.c */
+void vsim_mgmt_release(struct device *dev);
 int vsim_mgmt_register(struct vdpa_mgmt_dev *mgmt);
 void vsim_mgmt_unregister(struct vdpa_mgmt_dev *mgmt);
 int vsim_net_init(void);

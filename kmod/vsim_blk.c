@@ -327,14 +327,9 @@ static struct virtio_device_id vsim_blk_id_table[] = {
 	{ 0 },
 };
 
-static void vsim_blk_mgmt_release(struct device *dev)
-{
-	/* static device: nothing to free */
-}
-
 static struct device vsim_blk_mgmt_dev = {
 	.init_name	= "vhostctl_sim_blk",
-	.release	= vsim_blk_mgmt_release,
+	.release	= vsim_mgmt_release,
 };
 
 static struct vdpa_mgmt_dev vsim_blk_mgmt = {

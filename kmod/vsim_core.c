@@ -822,6 +822,11 @@ err_put_device:
 	return ERR_PTR(ret);
 }
 
+/* Management devices are static: nothing to free on release. */
+void vsim_mgmt_release(struct device *dev)
+{
+}
+
 /* A management device and the struct device it hangs off, both or neither. */
 int vsim_mgmt_register(struct vdpa_mgmt_dev *mgmt)
 {

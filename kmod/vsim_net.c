@@ -507,14 +507,9 @@ static struct virtio_device_id vsim_net_id_table[] = {
 	{ 0 },
 };
 
-static void vsim_net_mgmt_release(struct device *dev)
-{
-	/* static device: nothing to free */
-}
-
 static struct device vsim_net_mgmt_dev = {
 	.init_name	= "vhostctl_sim_net",
-	.release	= vsim_net_mgmt_release,
+	.release	= vsim_mgmt_release,
 };
 
 static struct vdpa_mgmt_dev vsim_net_mgmt = {

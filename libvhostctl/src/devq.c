@@ -915,12 +915,17 @@ VHC_EXPORT int vhostctl_devq_notify_enable(struct vhostctl_devq *q, int enable)
 	return q->cfg.packed ? packed_notify(q, enable) : split_notify(q, enable);
 }
 
-VHC_EXPORT size_t vhostctl_devq_copy_from(const struct vhostctl_devq_elem *elem, size_t offset,
-					  void *buf, size_t len)
+/*
+ * Copy between @buf and iov[first, first + count), starting @offset bytes
+ * into those buffers: out (readable) buffers are copied from, in (writable)
+ * buffers to.
+ */
+static size_t devq_copy(const struct vhostctl_devq_elem *elem, unsigned int first,
+			unsigned int count, size_t offset, void *buf, size_t len, bool to_iov)
 {
 	size_t done = 0;
 
-	for (unsigned int i = 0; i < elem->out && done < len; i++) {
+	for (unsigned int i = first; i < first + count && done < len; i++) {
 		const struct iovec *v = &elem->iov[i];
 		size_t n;
 
@@ -931,34 +936,27 @@ VHC_EXPORT size_t vhostctl_devq_copy_from(const struct vhostctl_devq_elem *elem,
 		n = v->iov_len - offset;
 		if (n > len - done)
 			n = len - done;
-		memcpy((char *)buf + done, (char *)v->iov_base + offset, n);
+		if (to_iov)
+			memcpy((char *)v->iov_base + offset, (const char *)buf + done, n);
+		else
+			memcpy((char *)buf + done, (const char *)v->iov_base + offset, n);
 		done += n;
 		offset = 0;
 	}
 	return done;
 }
 
+VHC_EXPORT size_t vhostctl_devq_copy_from(const struct vhostctl_devq_elem *elem, size_t offset,
+					  void *buf, size_t len)
+{
+	return devq_copy(elem, 0, elem->out, offset, buf, len, false);
+}
+
 VHC_EXPORT size_t vhostctl_devq_copy_to(const struct vhostctl_devq_elem *elem, size_t offset,
 					const void *buf, size_t len)
 {
-	size_t done = 0;
-
-	for (unsigned int i = elem->out; i < elem->out + elem->in && done < len; i++) {
-		const struct iovec *v = &elem->iov[i];
-		size_t n;
-
-		if (offset >= v->iov_len) {
-			offset -= v->iov_len;
-			continue;
-		}
-		n = v->iov_len - offset;
-		if (n > len - done)
-			n = len - done;
-		memcpy((char *)v->iov_base + offset, (const char *)buf + done, n);
-		done += n;
-		offset = 0;
-	}
-	return done;
+	/* devq_copy() only writes through @buf when !to_iov. */
+	return devq_copy(elem, elem->out, elem->in, offset, (void *)buf, len, true);
 }
 
 VHC_EXPORT uint32_t vhostctl_devq_base(const struct vhostctl_devq *q)
