@@ -19,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -122,6 +123,18 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/*
+ * Notification fds and state pipes come from the frontend: never let one
+ * block the dispatch thread (a full pipe given as a call fd, say).
+ */
+static void set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
 static bool pf(const struct vhostctl_vu_backend *be, int bit)
 {
 	return be->proto_acked & VHC_BIT(bit);
@@ -187,8 +200,10 @@ static int queue_start(struct vhostctl_vu_backend *be, unsigned int i)
 	}
 	vq->q = vhc_devq_create(&be->map, &cfg, &err);
 	if (!vq->q) {
-		be_log(be, VHOSTCTL_LOG_ERR, "vring %u: cannot start: %s (size %u, rings outside memory?)",
-		       i, strerror(-err), vq->num);
+		be_log(be, VHOSTCTL_LOG_ERR, "vring %u: cannot start: %s (%s ring of %u)", i,
+		       err == -EFAULT ? "ring outside memory or misaligned" :
+		       err == -EINVAL ? "bad size or base" : strerror(-err),
+		       cfg.packed ? "packed" : "split", vq->num);
 		return -EPROTO;
 	}
 	vq->started = true;
@@ -215,6 +230,22 @@ static void unmap_all(struct vhostctl_vu_backend *be)
 	be->map.n = 0;
 }
 
+/*
+ * A file (memfd, hugetlbfs, tmpfs) must hold the whole range: pages mapped
+ * past its end would raise SIGBUS on first touch, in the data path.
+ * Device fds have no meaningful size and are taken as they are.
+ */
+static int fd_covers(int fd, uint64_t offset, uint64_t len)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode) && (st.st_size < 0 || (uint64_t)st.st_size < offset + len))
+		return -ERANGE;
+	return 0;
+}
+
 static int map_region(struct vhostctl_vu_backend *be, const struct vhc_vu_region *r, int fd)
 {
 	struct vhostctl_devq_region reg;
@@ -226,6 +257,9 @@ static int map_region(struct vhostctl_vu_backend *be, const struct vhc_vu_region
 	    r->uaddr + r->size < r->uaddr || be->map.n >= VHC_VU_MAX_MEM_SLOTS)
 		return -EINVAL;
 	len = r->mmap_offset + r->size;
+	err = fd_covers(fd, 0, len);
+	if (err)
+		return err;
 	if (!be->maps) {
 		be->maps = calloc(VHC_VU_MAX_MEM_SLOTS, sizeof(*be->maps));
 		if (!be->maps)
@@ -460,7 +494,8 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 				snprintf(why, wl, "SET_MEM_TABLE region %u (gpa 0x%llx size 0x%llx): %s",
 					 i, (unsigned long long)mem->r[i].gpa,
 					 (unsigned long long)mem->r[i].size,
-					 r == -EINVAL ? "overlaps or is empty" : strerror(-r));
+					 r == -EINVAL ? "overlaps or is empty" :
+					 r == -ERANGE ? "larger than its fd" : strerror(-r));
 				return -EPROTO;
 			}
 		}
@@ -473,7 +508,8 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 			snprintf(why, wl, "ADD_MEM_REG gpa 0x%llx size 0x%llx: %s",
 				 (unsigned long long)m->p.one.r.gpa,
 				 (unsigned long long)m->p.one.r.size,
-				 r == -EINVAL ? "overlaps, is empty or no slot left" : strerror(-r));
+				 r == -EINVAL ? "overlaps, is empty or no slot left" :
+				 r == -ERANGE ? "larger than its fd" : strerror(-r));
 			return -EPROTO;
 		}
 		vhc_vu_msg_close_fds(m);
@@ -521,6 +557,7 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 
 			vq->kick_fd = fd;
 			m->nfds = 0;
+			set_nonblock(fd);
 			if (epoll_ctl(be->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 				snprintf(why, wl, "SET_VRING_KICK %u: fd cannot be polled", idx);
 				return -EPROTO;
@@ -538,6 +575,8 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 		close_fd(&vq->call_fd);
 		vq->call_fd = fd;
 		m->nfds = 0;
+		if (fd >= 0)
+			set_nonblock(fd);
 		if (vq->q)
 			vhc_devq_set_call(vq->q, fd);
 		return 0;
@@ -545,6 +584,8 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 		close_fd(&vq->err_fd);
 		vq->err_fd = fd;
 		m->nfds = 0;
+		if (fd >= 0)
+			set_nonblock(fd);
 		return 0;
 	case VHC_VU_SET_VRING_ENABLE:
 		if (m->p.state.num > 1) {
@@ -681,6 +722,7 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 				{ &be->status, 1 },
 			};
 
+			set_nonblock(fd);
 			if (writev(fd, iov, 3) != (ssize_t)(sizeof(hdr) + be->o.config_len + 1))
 				be->state_result = -EIO;
 		}
@@ -1023,11 +1065,23 @@ static int dispatch(struct vhostctl_vu_backend *be, int timeout_ms, bool *stop)
 			if (be->conn_fd < 0)
 				watch_listener(be);
 		} else if (tag >= TAG_KICK && tag < TAG_KICK + be->o.num_queues) {
-			struct be_queue *vq = &be->qs[tag - TAG_KICK];
+			unsigned int qi = (unsigned int)(tag - TAG_KICK);
+			struct be_queue *vq = &be->qs[qi];
+			ssize_t r;
 
-			if (vq->kick_fd >= 0 && read(vq->kick_fd, &v, sizeof(v)) == sizeof(v)) {
+			if (vq->kick_fd < 0)
+				continue;	/* stopped by an earlier event of this batch */
+			r = read(vq->kick_fd, &v, sizeof(v));
+			if (r > 0) {
 				__atomic_add_fetch(&be->st_kicks, 1, __ATOMIC_RELAXED);
 				vq->more = true;
+			} else if (!r || (errno != EAGAIN && errno != EINTR)) {
+				char why[64];
+
+				/* Readable for ever and nothing to read: not an eventfd. */
+				snprintf(why, sizeof(why), "vring %u: kick fd %s", qi,
+					 r ? strerror(errno) : "at end of file");
+				protocol_error(be, why);
 			}
 		}
 	}

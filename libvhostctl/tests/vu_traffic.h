@@ -22,6 +22,7 @@ struct traffic {
 	bool packed;
 	bool server;		/* frontend listens, backend connects */
 	bool event_idx;
+	bool serving;		/* the backend already listens in its thread */
 	unsigned int num;	/* ring size */
 	unsigned long packets;
 	unsigned int size;	/* payload bytes after the 12-byte header */
@@ -96,7 +97,8 @@ static inline int traffic_run(struct traffic *t, struct vhostctl_vu_backend *be)
 	if (t->server) {
 		pthread_create(&th, NULL, tr_connect_later, &c);
 		thread = true;
-	} else if (vhostctl_vu_backend_listen(be, t->path) || vhostctl_vu_backend_start(be)) {
+	} else if (!t->serving &&
+		   (vhostctl_vu_backend_listen(be, t->path) || vhostctl_vu_backend_start(be))) {
 		TR_FAIL("backend: %s", strerror(errno));
 	}
 	dev = vhostctl_vu_open(t->path, &o);
