@@ -55,6 +55,7 @@ struct vu_fe {
 	uint64_t proto;		/* negotiated */
 	unsigned int queues;
 	int chan;		/* our end of the backend channel */
+	bool broken;		/* a reply went missing or wrong: the stream is out of step */
 	unsigned int config_changes, be_requests;
 
 	bool owner;
@@ -81,13 +82,35 @@ static bool pf(const struct vu_fe *fe, int bit)
 	return fe->proto & VHC_BIT(bit);
 }
 
+/*
+ * After a send failure, a missing reply or a wrong one, the next reply read
+ * could belong to an earlier request: stop using the connection until
+ * vhostctl_vu_reconnect().
+ */
+static void fe_break(struct vhostctl_dev *dev)
+{
+	struct vu_fe *fe = dev->priv;
+
+	if (fe->broken)
+		return;
+	fe->broken = true;
+	shutdown(dev->fd, SHUT_RDWR);
+	vhc_log(dev, VHOSTCTL_LOG_ERR, "vhost-user connection closed; vhostctl_vu_reconnect() to go on");
+}
+
 static int fe_send(struct vhostctl_dev *dev, struct vhc_vu_msg *m, const int *fds, unsigned int nfds)
 {
-	int r = vhc_vu_send_fds(dev->fd, m, fds, nfds);
+	struct vu_fe *fe = dev->priv;
+	int r;
 
-	if (r)
+	if (fe->broken)
+		return -ENOTCONN;
+	r = vhc_vu_send_fds(dev->fd, m, fds, nfds);
+	if (r) {
 		vhc_log(dev, VHOSTCTL_LOG_ERR, "vhost-user %s: send: %s",
 			vhc_vu_req_name(m->hdr.request), strerror(-r));
+		fe_break(dev);
+	}
 	return r;
 }
 
@@ -102,6 +125,7 @@ static int fe_reply(struct vhostctl_dev *dev, struct vhc_vu_msg *m, uint32_t req
 	r = vhc_vu_recv(dev->fd, m, fe->timeout, why, sizeof(why));
 	if (r) {
 		vhc_log(dev, VHOSTCTL_LOG_ERR, "vhost-user %s: no reply: %s", vhc_vu_req_name(req), why);
+		fe_break(dev);
 		return r;
 	}
 	if (m->hdr.flags != (VHC_VU_VERSION | VHC_VU_REPLY) || m->hdr.request != req ||
@@ -110,6 +134,7 @@ static int fe_reply(struct vhostctl_dev *dev, struct vhc_vu_msg *m, uint32_t req
 			"vhost-user %s: bad reply (request %u flags 0x%x size %u fds %u)",
 			vhc_vu_req_name(req), m->hdr.request, m->hdr.flags, m->hdr.size, m->nfds);
 		vhc_vu_msg_close_fds(m);
+		fe_break(dev);
 		return -EPROTO;
 	}
 	return 0;
@@ -899,6 +924,7 @@ VHC_EXPORT int vhostctl_vu_reconnect(struct vhostctl_dev *dev)
 		return vhc_ret(fd);
 	close(dev->fd);
 	dev->fd = fd;
+	fe->broken = false;
 	r = fe_handshake(dev);
 	if (r)
 		return vhc_ret(r);

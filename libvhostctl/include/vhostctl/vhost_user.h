@@ -115,6 +115,11 @@ struct vhostctl_vu_opts {
  * vhostctl_dev_set_mem_table(); get/set_config, get/set_status and reset
  * need the CONFIG, STATUS and RESET_DEVICE protocol features.
  *
+ * When a send fails, a reply does not come within the timeout, or a reply
+ * is malformed or answers another request, the connection is shut down
+ * (a late reply could otherwise be taken for the next one) and every
+ * later call fails with -ENOTCONN until vhostctl_vu_reconnect().
+ *
  * Return: a handle of transport VHOSTCTL_TRANSPORT_USER, or NULL with errno set.
  */
 VHOSTCTL_API struct vhostctl_dev *vhostctl_vu_open(const char *path, const struct vhostctl_vu_opts *opts);
