@@ -13,33 +13,17 @@
  *   vu_fuzz [CONNECTIONS [SEED]]
  */
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include "test.h"
+#include "vu_raw.h"
 #include "vu_traffic.h"
 
 #define MEM_SIZE (1u << 20)
 #define MEM_UADDR 0x7f0000000000ull
 
 static char path[64];
-static uint64_t rs;
 static uint64_t offered, offered_proto;
-
-static uint64_t rnd(void)
-{
-	rs ^= rs >> 12;
-	rs ^= rs << 25;
-	rs ^= rs >> 27;
-	return rs * 2685821657736338717ull;
-}
-
-static uint64_t pick(uint64_t n)
-{
-	return rnd() % n;
-}
 
 /* The fds a hostile frontend has to hand, of every kind. */
 struct pool {
@@ -109,7 +93,6 @@ static void drain(struct conn *c)
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
 				     .msg_control = u.b, .msg_controllen = sizeof(u.b) };
 		ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		struct cmsghdr *cm;
 
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			c->dead = true;
@@ -118,61 +101,21 @@ static void drain(struct conn *c)
 		if (n < 0)
 			return;
 		/* Close every fd the backend handed us (inflight regions). */
-		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-				continue;
-			for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(cm) + k * sizeof(int), sizeof(int));
-				close(fd);
-			}
-		}
+		raw_close_fds(&mh, NULL);
 	}
 }
 
 static void send_msg(struct conn *c, uint32_t req, uint32_t flags, const void *p, uint32_t size,
 		     const int *fds, unsigned int nfds)
 {
-	uint8_t buf[12 + 4096];
-	uint32_t h[3] = { req, flags, size };
-	union { char b[CMSG_SPACE(sizeof(int) * 16)]; struct cmsghdr a; } u;
-	struct iovec iov = { buf, 12 + size };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
 	if (c->dead)
 		return;
-	memcpy(buf, h, 12);
-	if (size)
-		memcpy(buf + 12, p, size);
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		mh.msg_control = u.b;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-	}
-	if (sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+	if (!raw_sendmsg(c->fd, req, flags, p, size, fds, nfds)) {
 		c->dead = true;
 		return;
 	}
 	c->sent++;
 	drain(c);
-}
-
-static int connect_to(const char *p)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	strcpy(sa.sun_path, p);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		t_fail("connect %s: %s", p, strerror(errno));
-	return fd;
 }
 
 /* A value for a 32-bit field: mostly small or on an edge. */
@@ -324,7 +267,7 @@ static void scribble_and_kick(const struct pool *p)
  */
 static void gentle_connection(const struct pool *p)
 {
-	struct conn c = { .fd = connect_to(path) };
+	struct conn c = { .fd = raw_connect_path(path) };
 	uint64_t f = offered & (rnd() | 1ull << 32 | 1ull << 30);
 	uint64_t pf = offered_proto & (rnd() | 1ull << 3);
 	unsigned int n = 1 + (unsigned int)pick(60);
@@ -366,7 +309,7 @@ static void gentle_connection(const struct pool *p)
 
 static void one_connection(const struct pool *p)
 {
-	struct conn c = { .fd = connect_to(path) };
+	struct conn c = { .fd = raw_connect_path(path) };
 	bool setup = pick(4) != 0;
 	unsigned int n = 1 + (unsigned int)pick(40);
 
@@ -403,7 +346,7 @@ static void one_connection(const struct pool *p)
 /* A fresh connection gets an answer: the backend is alive and serving. */
 static void alive(void)
 {
-	struct conn c = { .fd = connect_to(path) };
+	struct conn c = { .fd = raw_connect_path(path) };
 	struct pollfd pfd = { .fd = c.fd, .events = POLLIN };
 	uint32_t h[3] = { 1, 1, 0 }, r[5];
 
@@ -429,7 +372,7 @@ int main(int argc, char **argv)
 	int fds0 = t_count_fds();
 	struct pool p;
 
-	rs = seed * 0x9e3779b97f4a7c15ull | 1;
+	raw_seed(seed);
 	printf("seed %llu, %lu connections\n", (unsigned long long)seed, conns);
 	snprintf(path, sizeof(path), "/tmp/vu_fuzz.%d.sock", getpid());
 	be = vhostctl_vu_net_new(&no);
@@ -439,7 +382,7 @@ int main(int argc, char **argv)
 	pool_init(&p);
 	alive();
 	{
-		struct conn c = { .fd = connect_to(path) };
+		struct conn c = { .fd = raw_connect_path(path) };
 		uint32_t h[3] = { 15, 1, 0 }, r[5];
 
 		t_true(send(c.fd, h, 12, MSG_NOSIGNAL) == 12);
