@@ -7,8 +7,9 @@
  * is scribbled on while the backend reads it).  The backend must stay up
  * (it answers a fresh connection after every batch), never touch memory
  * outside what it was given (ASan), end each bad connection with a logged
- * reason, and leak no fd.  At the end a well-behaved frontend passes
- * traffic through the same backend.
+ * reason, and leak no fd.  Meanwhile another backend of the same process
+ * serves a well-behaved frontend without a hitch; at the end one passes
+ * traffic through the fuzzed backend too.
  *
  *   vu_fuzz [CONNECTIONS [SEED]]
  */
@@ -360,6 +361,39 @@ static void alive(void)
 	close(c.fd);
 }
 
+/* Meanwhile a second backend in this process serves a well-behaved frontend. */
+struct bystander {
+	pthread_t th;
+	volatile bool stop;
+	unsigned long sessions, packets;
+	char err[160];
+};
+
+static void *bystander_run(void *arg)
+{
+	struct bystander *b = arg;
+	char bpath[64];
+
+	snprintf(bpath, sizeof(bpath), "/tmp/vu_fuzz_ok.%d.sock", getpid());
+	while (!b->stop && !b->err[0]) {
+		VHOSTCTL_OPTS_INIT(struct vhostctl_vu_net_opts, no, .mac = { 2, 0, 0, 0, 0, 8 });
+		struct vhostctl_vu_backend *be = vhostctl_vu_net_new(&no);
+		struct traffic t = { .num = 128, .packets = 20000, .size = 64, .path = bpath,
+				     .packed = b->sessions & 1, .event_idx = true };
+
+		if (!be) {
+			snprintf(b->err, sizeof(b->err), "backend: %s", strerror(errno));
+			break;
+		}
+		if (traffic_run(&t, be))
+			snprintf(b->err, sizeof(b->err), "%s", t.err);
+		b->packets += t.received;
+		b->sessions++;
+		vhostctl_vu_backend_free(be);
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long conns = argc > 1 ? strtoul(argv[1], NULL, 0) : 600;
@@ -368,6 +402,7 @@ int main(int argc, char **argv)
 			   .queue_pairs = 2, .log = getenv("VU_DEBUG") ? tr_log : NULL,
 			   .log_ctx = (void *)"be", .log_level = 7);
 	struct vhostctl_vu_backend_stats st0, st;
+	struct bystander by = { 0 };
 	struct vhostctl_vu_backend *be;
 	int fds0 = t_count_fds();
 	struct pool p;
@@ -391,6 +426,7 @@ int main(int argc, char **argv)
 		close(c.fd);
 	}
 	t_eq(0, vhostctl_vu_backend_stats(be, &st0));
+	t_eq(0, pthread_create(&by.th, NULL, bystander_run, &by));
 	for (unsigned long i = 0; i < conns; i++) {
 		if (pick(2))
 			gentle_connection(&p);
@@ -400,6 +436,13 @@ int main(int argc, char **argv)
 			alive();
 	}
 	alive();
+	by.stop = true;
+	pthread_join(by.th, NULL);
+	if (by.err[0])
+		t_fail("the other backend's frontend: %s", by.err);
+	t_true(by.sessions > 0);
+	printf("ok: meanwhile another backend in this process looped %lu packets back in %lu "
+	       "sessions, every one intact\n", by.packets, by.sessions);
 	t_eq(0, vhostctl_vu_backend_stats(be, &st));
 	printf("backend: %llu connections, %llu requests handled, %llu kicks, %llu cut off "
 	       "(last: %s)\n", (unsigned long long)(st.connections - st0.connections),
