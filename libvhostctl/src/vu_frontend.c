@@ -1027,14 +1027,15 @@ VHC_EXPORT int vhostctl_vu_serve_backend(struct vhostctl_dev *dev)
 		if (!r)
 			r = vhc_vu_check_be_request(&m, why, sizeof(why));
 		vhc_vu_msg_close_fds(&m);
-		if (r) {
+		/* A well-formed request we do not serve is refused below, the channel kept. */
+		if (r && r != -EOPNOTSUPP) {
 			vhc_log(dev, VHOSTCTL_LOG_ERR, "vhost-user backend channel closed: %s", why);
 			close(fe->chan);
 			fe->chan = -1;
-			return vhc_ret(r == -EOPNOTSUPP ? -EPROTO : r);
+			return vhc_ret(r);
 		}
 		need = m.hdr.flags & VHC_VU_NEED_REPLY;
-		switch (m.hdr.request) {
+		switch (r ? 0 : m.hdr.request) {
 		case VHC_VU_BE_CONFIG_CHANGE_MSG:
 			if (!pf(fe, VHOSTCTL_VU_PF_CONFIG))
 				result = 1;
@@ -1042,7 +1043,15 @@ VHC_EXPORT int vhostctl_vu_serve_backend(struct vhostctl_dev *dev)
 				fe->config_changes++;
 			break;
 		default:
+			/*
+			 * IOTLB, host notifiers, in-band calls, shared objects and
+			 * shared memory need protocol features this frontend never
+			 * negotiates: refuse them (a failure reply when asked).
+			 */
+			vhc_log(dev, VHOSTCTL_LOG_WARNING, "vhost-user backend request %s refused",
+				vhc_vu_be_req_name(m.hdr.request));
 			fe->be_requests++;
+			result = 1;
 			break;
 		}
 		if (need) {

@@ -270,6 +270,112 @@ out:
 	close(call);
 }
 
+/*
+ * The backend channel, exactly: CONFIG_CHANGE_MSG is acknowledged with 0,
+ * requests needing features never negotiated get 1, a malformed one
+ * closes the channel but not the connection.
+ */
+static void *channel_backend(void *arg)
+{
+	uint64_t *replies = arg;
+	int sock = accept4(lfd, NULL, NULL, SOCK_CLOEXEC), chan = -1;
+	bool replied = false;
+
+	for (int served = 0; sock >= 0 && served < 8;) {
+		uint32_t h[3];
+		uint8_t p[64];
+		uint64_t v = 0;
+		int got = -1;
+
+		if (raw_recvmsg(sock, h, p, sizeof(p), 3000, &got) < 0)
+			break;
+		served++;
+		if (h[0] == 21) {
+			chan = got;
+		} else if (got >= 0) {
+			close(got);
+		}
+		if (h[0] == 1)
+			v = 1ull << 30 | 1ull << 32;
+		else if (h[0] == 15)
+			v = 1u << 3 | 1u << 5 | 1u << 9;	/* REPLY_ACK BACKEND_REQ CONFIG */
+		else if (!(h[1] & 8))
+			continue;
+		raw_sendmsg(sock, h[0], 5, &v, 8, NULL, 0);
+		if (h[0] == 1 && replied) {
+			/* After the requests were served: a reply flag on a request. */
+			raw_sendmsg(chan, 2, 7, NULL, 0, NULL, 0);
+			replied = false;
+		}
+		if (h[0] != 21)
+			continue;
+		/* The channel is ours: three requests, each asking for a reply. */
+		{
+			uint32_t state[2] = { 0, 0 };
+			uint8_t uuid[16] = { 1 };
+
+			raw_sendmsg(chan, 2, 1 | 8, NULL, 0, NULL, 0);		/* CONFIG_CHANGE_MSG */
+			raw_sendmsg(chan, 4, 1 | 8, state, 8, NULL, 0);		/* VRING_CALL */
+			raw_sendmsg(chan, 6, 1 | 8, uuid, 16, NULL, 0);		/* SHARED_OBJECT_ADD */
+			for (int i = 0; i < 3; i++) {
+				uint32_t rh[3];
+				uint64_t rv = ~0ull;
+
+				if (raw_recvmsg(chan, rh, &rv, 8, 3000, NULL) != 8 || rh[1] != 5)
+					rv = ~0ull;
+				replies[i] = rv;
+			}
+			replied = true;
+		}
+	}
+	if (chan >= 0)
+		close(chan);
+	if (sock >= 0)
+		close(sock);
+	return NULL;
+}
+
+static void channel_exact(void)
+{
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o, .timeout_ms = 3000,
+			   .log = getenv("VU_DEBUG") ? fe_log : NULL, .log_level = 7);
+	uint64_t replies[3] = { 7, 7, 7 }, f;
+	struct vhostctl_dev *dev;
+	struct pollfd pfd;
+	pthread_t th;
+	int n;
+
+	t_eq(0, pthread_create(&th, NULL, channel_backend, replies));
+	dev = vhostctl_vu_open(path, &o);
+	t_true(dev);
+	pfd = (struct pollfd){ .fd = vhostctl_vu_backend_channel_fd(dev), .events = POLLIN };
+	t_true(pfd.fd >= 0);
+	for (n = 0; n < 3;) {
+		int r;
+
+		t_eq(1, poll(&pfd, 1, 3000));
+		r = vhostctl_vu_serve_backend(dev);
+		t_true(r >= 0);
+		n += r;
+	}
+	t_eq(3, n);
+	t_eq(1, vhostctl_vu_config_changes(dev));
+	/* Answered after the replies came back: then a malformed request. */
+	t_eq(0, vhostctl_dev_get_features(dev, &f));
+	t_eq(1, poll(&pfd, 1, 3000));
+	t_eq(-EPROTO, vhostctl_vu_serve_backend(dev));
+	t_eq(-ENOENT, vhostctl_vu_backend_channel_fd(dev));
+	t_eq(0, vhostctl_dev_get_features(dev, &f));
+	t_eq(1ull << 30 | 1ull << 32, f);
+	vhostctl_dev_close(dev);
+	pthread_join(th, NULL);
+	t_eq(0, replies[0]);
+	t_eq(1, replies[1]);
+	t_eq(1, replies[2]);
+	printf("ok: backend channel: CONFIG_CHANGE_MSG acknowledged, VRING_CALL and "
+	       "SHARED_OBJECT_ADD refused, a malformed request closes the channel only\n");
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long sessions = argc > 1 ? strtoul(argv[1], NULL, 0) : 300;
@@ -291,6 +397,7 @@ int main(int argc, char **argv)
 	t_true(memfd >= 0 && !ftruncate(memfd, 1 << 16));
 	mem = vhostctl_mem_new();
 	t_true(mem && vhostctl_mem_add_region(mem, 0x100000, 1 << 20, 0) >= 0);
+	channel_exact();
 	t_eq(0, pthread_create(&b.th, NULL, fake_backend, &b));
 	for (unsigned long i = 0; i < sessions; i++)
 		session(mem, &t);

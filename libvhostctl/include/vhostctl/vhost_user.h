@@ -225,7 +225,11 @@ VHOSTCTL_API int vhostctl_vu_backend_channel_fd(struct vhostctl_dev *dev);
  * @dev: a vhost-user handle
  *
  * CONFIG_CHANGE_MSG is counted (see vhostctl_vu_config_changes()) and
- * acknowledged; VRING_CALL/ERR are counted; the others are refused.
+ * acknowledged.  Every other request needs a protocol feature this
+ * frontend does not negotiate (IOMMU, host notifiers, in-band
+ * notifications, shared objects, shared memory) and is refused: a failure
+ * reply when the backend asked for one.  A malformed request closes the
+ * channel (-EPROTO); the main connection stays.
  *
  * Return: requests served, or -errno.
  */
