@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <linux/virtio_ring.h>
+
 #include <vhostctl/vhostctl.h>
 
 #include "test.h"
@@ -39,19 +41,6 @@
 #define IND_OFF 0x3000
 #define BUF_OFF 0x4000
 
-struct sdesc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
-struct pdesc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t id;
-	uint16_t flags;
-};
 
 struct fx {
 	uint8_t *mem, *mem1;
@@ -60,9 +49,9 @@ struct fx {
 	struct vhostctl_devq *q;
 	unsigned int num;
 	bool packed;
-	struct sdesc *desc;
+	struct vring_desc *desc;
 	uint16_t *avail;
-	struct pdesc *pring;
+	struct vring_packed_desc *pring;
 	uint16_t next;		/* split: avail idx; packed: next slot */
 	bool wrap;		/* packed driver wrap counter */
 };
@@ -88,8 +77,8 @@ static void fx_init(struct fx *f, bool packed, unsigned int num, unsigned int fl
 	f->reg[2] = (struct vhostctl_devq_region){ R2_GPA, R2_SIZE, R2_GPA, f->huge };
 	f->num = num;
 	f->packed = packed;
-	f->desc = (struct sdesc *)(f->mem + DESC_OFF);
-	f->pring = (struct pdesc *)(f->mem + DESC_OFF);
+	f->desc = (struct vring_desc *)(f->mem + DESC_OFF);
+	f->pring = (struct vring_packed_desc *)(f->mem + DESC_OFF);
 	f->avail = (uint16_t *)(f->mem + AVAIL_OFF);
 	f->wrap = true;
 	o.regions = f->reg;
@@ -124,13 +113,13 @@ static void s_avail(struct fx *f, uint16_t head)
 static void s_desc(struct fx *f, unsigned int i, uint64_t addr, uint32_t len, uint16_t flags,
 		   uint16_t next)
 {
-	f->desc[i] = (struct sdesc){ addr, len, flags, next };
+	f->desc[i] = (struct vring_desc){ addr, len, flags, next };
 }
 
 /* Packed: write the next slot, available in the driver's current wrap. */
 static void p_put(struct fx *f, uint64_t addr, uint32_t len, uint16_t id, uint16_t flags)
 {
-	struct pdesc *d = &f->pring[f->next];
+	struct vring_packed_desc *d = &f->pring[f->next];
 
 	d->addr = addr;
 	d->len = len;
@@ -232,11 +221,11 @@ static void split_good(void)
 	t_eq(0, e.id);
 	/* An indirect table of 3 entries. */
 	{
-		struct sdesc *t = (struct sdesc *)(f.mem + IND_OFF);
+		struct vring_desc *t = (struct vring_desc *)(f.mem + IND_OFF);
 
-		t[0] = (struct sdesc){ gpa_of(BUF_OFF), 10, F_NEXT, 2 };
-		t[2] = (struct sdesc){ gpa_of(BUF_OFF + 64), 30, F_NEXT | F_WRITE, 1 };
-		t[1] = (struct sdesc){ gpa_of(BUF_OFF + 128), 40, F_WRITE, 0 };
+		t[0] = (struct vring_desc){ gpa_of(BUF_OFF), 10, F_NEXT, 2 };
+		t[2] = (struct vring_desc){ gpa_of(BUF_OFF + 64), 30, F_NEXT | F_WRITE, 1 };
+		t[1] = (struct vring_desc){ gpa_of(BUF_OFF + 128), 40, F_WRITE, 0 };
 		s_desc(&f, 5, gpa_of(IND_OFF), 3 * sizeof(*t), F_INDIRECT, 0);
 		s_avail(&f, 5);
 		t_eq(1, pop(&f, &e, iov, 8));
@@ -253,7 +242,7 @@ static void split_good(void)
 
 static void split_hostile(void)
 {
-	struct sdesc *t;
+	struct vring_desc *t;
 	struct fx f;
 
 	fx_init(&f, false, 8, 0);
@@ -335,23 +324,23 @@ static void split_hostile(void)
 	expect_broken(&f, "indirect table past the end of memory");
 
 	fx_init(&f, false, 8, VHOSTCTL_DEVQ_F_INDIRECT);
-	t = (struct sdesc *)(f.mem + IND_OFF);
-	t[0] = (struct sdesc){ gpa_of(IND_OFF + 64), 32, F_INDIRECT, 0 };
+	t = (struct vring_desc *)(f.mem + IND_OFF);
+	t[0] = (struct vring_desc){ gpa_of(IND_OFF + 64), 32, F_INDIRECT, 0 };
 	s_desc(&f, 0, gpa_of(IND_OFF), 16, F_INDIRECT, 0);
 	s_avail(&f, 0);
 	expect_broken(&f, "indirect table inside an indirect table");
 
 	fx_init(&f, false, 8, VHOSTCTL_DEVQ_F_INDIRECT);
-	t = (struct sdesc *)(f.mem + IND_OFF);
-	t[0] = (struct sdesc){ gpa_of(BUF_OFF), 8, F_NEXT, 1 };
-	t[1] = (struct sdesc){ gpa_of(BUF_OFF), 8, F_NEXT, 0 };
+	t = (struct vring_desc *)(f.mem + IND_OFF);
+	t[0] = (struct vring_desc){ gpa_of(BUF_OFF), 8, F_NEXT, 1 };
+	t[1] = (struct vring_desc){ gpa_of(BUF_OFF), 8, F_NEXT, 0 };
 	s_desc(&f, 0, gpa_of(IND_OFF), 32, F_INDIRECT, 0);
 	s_avail(&f, 0);
 	expect_broken(&f, "loop inside an indirect table");
 
 	fx_init(&f, false, 8, VHOSTCTL_DEVQ_F_INDIRECT);
-	t = (struct sdesc *)(f.mem + IND_OFF);
-	t[0] = (struct sdesc){ gpa_of(BUF_OFF), 8, F_NEXT, 2 };
+	t = (struct vring_desc *)(f.mem + IND_OFF);
+	t[0] = (struct vring_desc){ gpa_of(BUF_OFF), 8, F_NEXT, 2 };
 	s_desc(&f, 0, gpa_of(IND_OFF), 32, F_INDIRECT, 0);
 	s_avail(&f, 0);
 	expect_broken(&f, "next past the end of an indirect table");
@@ -392,10 +381,10 @@ static void packed_good(void)
 	}
 	/* Indirect. */
 	{
-		struct pdesc *t = (struct pdesc *)(f.mem + IND_OFF);
+		struct vring_packed_desc *t = (struct vring_packed_desc *)(f.mem + IND_OFF);
 
-		t[0] = (struct pdesc){ gpa_of(BUF_OFF), 10, 0, 0 };
-		t[1] = (struct pdesc){ gpa_of(BUF_OFF + 64), 20, 0, F_WRITE };
+		t[0] = (struct vring_packed_desc){ gpa_of(BUF_OFF), 10, 0, 0 };
+		t[1] = (struct vring_packed_desc){ gpa_of(BUF_OFF + 64), 20, 0, F_WRITE };
 		p_put(&f, gpa_of(IND_OFF), 2 * sizeof(*t), 3, F_INDIRECT);
 		t_eq(1, pop(&f, &e, iov, 8));
 		t_eq(3, e.id);
@@ -417,7 +406,7 @@ static void packed_good(void)
 
 static void packed_hostile(void)
 {
-	struct pdesc *t;
+	struct vring_packed_desc *t;
 	struct fx f;
 
 	fx_init(&f, true, 6, 0);
@@ -461,15 +450,15 @@ static void packed_hostile(void)
 	expect_broken(&f, "indirect table past the end of memory");
 
 	fx_init(&f, true, 6, VHOSTCTL_DEVQ_F_INDIRECT);
-	t = (struct pdesc *)(f.mem + IND_OFF);
-	t[0] = (struct pdesc){ gpa_of(BUF_OFF), 4, 0, 0 };
-	t[1] = (struct pdesc){ gpa_of(IND_OFF), 16, 0, F_INDIRECT };
+	t = (struct vring_packed_desc *)(f.mem + IND_OFF);
+	t[0] = (struct vring_packed_desc){ gpa_of(BUF_OFF), 4, 0, 0 };
+	t[1] = (struct vring_packed_desc){ gpa_of(IND_OFF), 16, 0, F_INDIRECT };
 	p_put(&f, gpa_of(IND_OFF), 32, 0, F_INDIRECT);
 	expect_broken(&f, "indirect table inside an indirect table");
 
 	fx_init(&f, true, 6, VHOSTCTL_DEVQ_F_INDIRECT);
-	t = (struct pdesc *)(f.mem + IND_OFF);
-	t[0] = (struct pdesc){ 0x7000, 4, 0, 0 };
+	t = (struct vring_packed_desc *)(f.mem + IND_OFF);
+	t[0] = (struct vring_packed_desc){ 0x7000, 4, 0, 0 };
 	p_put(&f, gpa_of(IND_OFF), 16, 0, F_INDIRECT);
 	expect_broken(&f, "indirect entry outside memory");
 }
@@ -589,11 +578,11 @@ static void fuzz_one(uint64_t seed, bool packed, struct tally *t)
 	}
 	/* Indirect tables: random entries too. */
 	for (unsigned int i = 0; i < 64 * 8; i++) {
-		struct sdesc *d = (struct sdesc *)(f.mem + IND_OFF) + i;
+		struct vring_desc *d = (struct vring_desc *)(f.mem + IND_OFF) + i;
 
 		if (IND_OFF + (i + 1) * 16 > BUF_OFF)
 			break;
-		*d = (struct sdesc){ rnd_addr(&s), rnd_len(&s), (uint16_t)(rnd(&s) % 8),
+		*d = (struct vring_desc){ rnd_addr(&s), rnd_len(&s), (uint16_t)(rnd(&s) % 8),
 				     (uint16_t)(rnd(&s) % 10) };
 	}
 	if (!packed) {
