@@ -937,9 +937,14 @@ VHC_EXPORT int vhostctl_vu_reconnect(struct vhostctl_dev *dev)
 	fe->regions = NULL;
 	fe->nregions = 0;
 	r = nregs ? set_regions(dev, regs, nregs) : 0;
-	free(regs);
-	if (r)
+	if (r) {
+		/* Keep the table for the next attempt. */
+		free(fe->regions);
+		fe->regions = regs;
+		fe->nregions = nregs;
 		return vhc_ret(r);
+	}
+	free(regs);
 	if (fe->infl_fd >= 0) {
 		if (!pf(fe, VHOSTCTL_VU_PF_INFLIGHT_SHMFD))
 			return vhc_err(EPROTO);
