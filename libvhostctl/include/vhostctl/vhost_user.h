@@ -295,7 +295,8 @@ typedef int (*vhostctl_vu_queue_fn)(struct vhostctl_vu_backend *be, unsigned int
  * @config: initial config space, copied; may be NULL
  * @config_len: its size, at most 256
  * @queue: the queue handler
- * @set_config: called for SET_CONFIG after the copy is updated; may be NULL
+ * @set_config: called for SET_CONFIG before the copy is updated; a non-zero
+ *              return refuses the write (REPLY_ACK reports it); may be NULL
  * @reset: called when the frontend resets the device or goes away; may be NULL
  * @ctx: passed to the callbacks
  */
