@@ -19,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -218,6 +219,7 @@ static void unmap_all(struct vhostctl_vu_backend *be)
 static int map_region(struct vhostctl_vu_backend *be, const struct vhc_vu_region *r, int fd)
 {
 	struct vhostctl_devq_region reg;
+	struct stat st;
 	void *base;
 	size_t len;
 	int err;
@@ -226,6 +228,15 @@ static int map_region(struct vhostctl_vu_backend *be, const struct vhc_vu_region
 	    r->uaddr + r->size < r->uaddr || be->map.n >= VHC_VU_MAX_MEM_SLOTS)
 		return -EINVAL;
 	len = r->mmap_offset + r->size;
+	/*
+	 * A shared mapping may reach past the end of a file; touching those
+	 * pages raises SIGBUS.  A file (memfd, tmpfs, hugetlbfs) must hold the
+	 * whole region; devices have no size to check.
+	 */
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < len)
+		return -ERANGE;
 	if (!be->maps) {
 		be->maps = calloc(VHC_VU_MAX_MEM_SLOTS, sizeof(*be->maps));
 		if (!be->maps)
@@ -248,6 +259,16 @@ static int map_region(struct vhostctl_vu_backend *be, const struct vhc_vu_region
 	be->maps[be->nmaps].len = len;
 	be->nmaps++;
 	return 0;
+}
+
+/* Why map_region() refused a region, for the log. */
+static const char *map_error(int r, const char *einval)
+{
+	if (r == -EINVAL)
+		return einval;
+	if (r == -ERANGE)
+		return "past the end of its fd";
+	return strerror(-r);
 }
 
 static int unmap_region(struct vhostctl_vu_backend *be, const struct vhc_vu_region *r)
@@ -460,7 +481,7 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 				snprintf(why, wl, "SET_MEM_TABLE region %u (gpa 0x%llx size 0x%llx): %s",
 					 i, (unsigned long long)mem->r[i].gpa,
 					 (unsigned long long)mem->r[i].size,
-					 r == -EINVAL ? "overlaps or is empty" : strerror(-r));
+					 map_error(r, "overlaps or is empty"));
 				return -EPROTO;
 			}
 		}
@@ -473,7 +494,7 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 			snprintf(why, wl, "ADD_MEM_REG gpa 0x%llx size 0x%llx: %s",
 				 (unsigned long long)m->p.one.r.gpa,
 				 (unsigned long long)m->p.one.r.size,
-				 r == -EINVAL ? "overlaps, is empty or no slot left" : strerror(-r));
+				 map_error(r, "overlaps, is empty or no slot left"));
 			return -EPROTO;
 		}
 		vhc_vu_msg_close_fds(m);

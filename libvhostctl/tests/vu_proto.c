@@ -298,6 +298,66 @@ static void mem_table(bool server)
 	vhostctl_vu_backend_free(s.be);
 }
 
+/* ---- a region larger than its fd ------------------------------------------- */
+
+/*
+ * The frontend's memory is whole, but the fd it passes is shorter than the
+ * region: pages past its end would raise SIGBUS in the backend when a ring
+ * or buffer lies there.  The backend must refuse the region instead.
+ */
+static void region_past_fd(bool server, bool slots)
+{
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o,
+			   .protocol_features = slots ? ALL_PF :
+					  ALL_PF & ~pf_bit(VHOSTCTL_VU_PF_CONFIGURE_MEM_SLOTS));
+	struct sess s = { .path = path, .server = server, .be = net_be() };
+	struct vhostctl_vu_backend_stats bs;
+	struct vhostctl_vu_region reg;
+	struct vhostctl_dev *dev;
+	static const unsigned int rr[4] = { 0, 0, 0, 0 };
+	struct arena a;
+	struct pair p;
+	uint8_t *mem;
+	int fd;
+
+	fd = memfd_create("vu_proto-short", MFD_CLOEXEC);
+	t_true(fd >= 0);
+	t_eq(0, ftruncate(fd, 0x10000));
+	mem = mmap(NULL, 0x100000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	t_true(mem != MAP_FAILED);
+	reg = (struct vhostctl_vu_region){ .gpa = 0x100000, .size = 0x100000,
+					   .uaddr = (uint64_t)(uintptr_t)mem, .fd = fd };
+	dev = sess_open(&s, &o);
+	if (!dev)
+		t_fail("open: %s", strerror(errno));
+	dev_init(dev, VU_F_VERSION_1 | F_MAC, NULL);
+	if (!vhostctl_vu_set_mem_table(dev, &reg, 1)) {
+		/* Taken: then the backend dies on the first buffer past the fd's end. */
+		a = (struct arena){ .n = 1, .hva = { mem + 0x80000 }, .gpa = { 0x180000 },
+				    .size = { 0x80000 } };
+		memset(&p, 0, sizeof(p));
+		q_place(&p.rx, &a, rr, false, 1024);
+		q_place(&p.tx, &a, rr, false, 1024);
+		pair_rings(dev, &p, 0, 0);
+		pair_fill_rx(&p);
+		traffic(&p, 10, "region past its fd");
+		t_fail("a region past the end of its fd was taken");
+	}
+	if (sess_wait_gone(&s))
+		t_fail("the backend kept the frontend");
+	t_eq(0, vhostctl_vu_backend_stats(s.be, &bs));
+	t_eq(1, bs.protocol_errors);
+	if (!strstr(bs.last_error, "past the end of its fd"))
+		t_fail("last error: %s", bs.last_error);
+	printf("%s, %s: a 1 MiB region on a 64 KiB fd refused (%s)\n",
+	       slots ? "ADD_MEM_REG" : "SET_MEM_TABLE", role(server), bs.last_error);
+	vhostctl_dev_close(dev);
+	sess_stop(&s);
+	vhostctl_vu_backend_free(s.be);
+	munmap(mem, 0x100000);
+	close(fd);
+}
+
 /* ---- CONFIGURE_MEM_SLOTS: 509 regions, replaced ----------------------------- */
 
 #define SLOT 0x2000ull		/* 8 KiB regions */
@@ -944,6 +1004,8 @@ int main(void)
 	for (int server = 0; server < 2; server++) {
 		mem_table(server);
 		mem_slots(server);
+		region_past_fd(server, false);
+		region_past_fd(server, true);
 		config(server);
 		config_change(server, true);
 		config_change(server, false);
