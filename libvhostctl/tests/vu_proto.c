@@ -633,6 +633,66 @@ static void config_change(bool server, bool ack)
 	vhostctl_vu_backend_free(s.be);
 }
 
+/*
+ * The backend's own thread reports a change and waits for the acknowledgement
+ * before it reads anything else, while the frontend sends a request and
+ * waits for its reply: the frontend must serve the channel meanwhile.
+ */
+struct app {
+	struct vhostctl_vu_backend *be;
+	int r;
+	int stop;
+};
+
+static void *app_thread(void *arg)
+{
+	struct app *a = arg;
+
+	a->r = vhostctl_vu_backend_config_changed(a->be, 0, "LIVE", 4);
+	while (!__atomic_load_n(&a->stop, __ATOMIC_SEQ_CST))
+		if (vhostctl_vu_backend_dispatch(a->be, 10) < 0)
+			break;
+	return NULL;
+}
+
+static void config_change_crossing(bool server)
+{
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o);
+	struct cdev c;
+	struct sess s = { .path = path, .server = server, .be = cdev_be(&c) };
+	struct app a = { .be = s.be, .r = -1 };
+	struct vhostctl_dev *dev;
+	struct pollfd pfd;
+	pthread_t th;
+	uint8_t b[4];
+
+	dev = sess_open(&s, &o);
+	if (!dev)
+		t_fail("open: %s", strerror(errno));
+	dev_init(dev, VU_F_VERSION_1, NULL);
+	pfd = (struct pollfd){ .fd = vhostctl_vu_backend_channel_fd(dev), .events = POLLIN };
+	t_true(pfd.fd >= 0);
+	barrier(dev);
+	sess_stop(&s);
+	pthread_create(&th, NULL, app_thread, &a);
+	/* The change is on its way and not served yet; now a request of ours. */
+	t_eq(1, poll(&pfd, 1, 2000));
+	t_eq(0, vhostctl_dev_get_config(dev, 0, b, 4));
+	t_true(!memcmp(b, "LIVE", 4));
+	t_eq(1, vhostctl_vu_config_changes(dev));
+	__atomic_store_n(&a.stop, 1, __ATOMIC_SEQ_CST);
+	pthread_join(th, NULL);
+	t_eq(0, a.r);
+	t_eq(0, sess_start(&s));
+	t_eq(0, vhostctl_dev_get_config(dev, 4, b, 4));
+	t_true(!memcmp(b, cdev_cfg0 + 4, 4));
+	printf("CONFIG_CHANGE_MSG crossing GET_CONFIG, %s: served while waiting for the reply\n",
+	       role(server));
+	close_session(&s, dev);
+	sess_stop(&s);
+	vhostctl_vu_backend_free(s.be);
+}
+
 /* ---- SET/GET_STATUS, status 0, RESET_DEVICE ------------------------------------ */
 
 static void status_reset(bool server, bool reset_device)
@@ -1009,6 +1069,7 @@ int main(void)
 		config(server);
 		config_change(server, true);
 		config_change(server, false);
+		config_change_crossing(server);
 		status_reset(server, false);
 		status_reset(server, true);
 		device_state(server);

@@ -220,7 +220,9 @@ VHOSTCTL_API int vhostctl_vu_backend_channel_fd(struct vhostctl_dev *dev);
  * @dev: a vhost-user handle
  *
  * CONFIG_CHANGE_MSG is counted (see vhostctl_vu_config_changes()) and
- * acknowledged; VRING_CALL/ERR are counted; the others are refused.
+ * acknowledged; VRING_CALL/ERR are counted; the others are refused.  The
+ * handle also serves the channel while it waits for any reply of the
+ * backend's, which may be waiting for our acknowledgement first.
  *
  * Return: requests served, or -errno.
  */
