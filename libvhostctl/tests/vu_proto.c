@@ -9,12 +9,14 @@
  *  - CONFIGURE_MEM_SLOTS: GET_MAX_MEM_SLOTS = 509, a 509-region table sent
  *    as ADD_MEM_REG, replaced by another (exactly the REM/ADD messages of
  *    the difference), traffic through the new regions, a buffer in a
- *    removed region ends the connection, 510 regions refused;
+ *    removed region ends the connection, 510 regions refused; a region
+ *    longer than its fd refused (SET_MEM_TABLE and ADD_MEM_REG);
  *  - GET/SET_CONFIG: the net MAC; set_config on a device with a callback
  *    (called with the offset and bytes; its refusal is the frontend's
  *    -EIO); out-of-range offsets and sizes refused, the connection kept;
  *  - BACKEND_CONFIG_CHANGE_MSG on the backend channel, served and counted,
  *    with and without REPLY_ACK, and GET_CONFIG returning the new bytes;
+ *    one crossing a request of ours is served while we wait for the reply;
  *  - SET/GET_STATUS, status 0 resetting the device (rings stopped, reset
  *    callback), RESET_DEVICE likewise, traffic after setting rings up again;
  *  - DEVICE_STATE: refused while rings run, saved from one backend, loaded
@@ -191,7 +193,8 @@ static void dev_init(struct vhostctl_dev *dev, uint64_t features, struct vhostct
 		t_eq(0, vhostctl_dev_set_mem_table(dev, mem));
 }
 
-static void pair_rings(struct vhostctl_dev *dev, struct pair *p, unsigned int rxb, unsigned int txb)
+static void pair_rings(struct vhostctl_dev *dev, struct pair *p, unsigned int rxb,
+		       unsigned int txb)
 {
 	t_eq(0, ring_setup(dev, 0, &p->rx, rxb));
 	t_eq(0, ring_setup(dev, 1, &p->tx, txb));
@@ -212,7 +215,8 @@ static void mem_table(bool server)
 
 	for (unsigned int n = 1; n <= 9; n++) {
 		VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o,
-				   .protocol_features = ALL_PF & ~pf_bit(VHOSTCTL_VU_PF_CONFIGURE_MEM_SLOTS));
+				   .protocol_features =
+					   ALL_PF & ~pf_bit(VHOSTCTL_VU_PF_CONFIGURE_MEM_SLOTS));
 		struct vhostctl_mem *mem = vhostctl_mem_new();
 		struct vhostctl_dev *dev;
 		struct arena a;
@@ -261,7 +265,9 @@ static void mem_table(bool server)
 		if (n == 1) {
 			/* The net device's config: its MAC, link up, one pair, MTU. */
 			uint8_t cfg[12], b[4];
-			static const uint8_t want[12] = { 2, 0, 0, 0, 0, 9, 1, 0, 1, 0, 0xdc, 0x05 };
+			static const uint8_t want[12] = {
+				2, 0, 0, 0, 0, 9, 1, 0, 1, 0, 0xdc, 0x05,
+			};
 
 			t_eq(0, vhostctl_dev_get_config(dev, 0, cfg, 12));
 			t_true(!memcmp(cfg, want, 12));
@@ -553,8 +559,8 @@ static void config(bool server)
 		t_eq(0, vhostctl_vu_backend_stats(s.be, &bs));
 		t_eq(0, bs.protocol_errors);
 	}
-	printf("GET/SET_CONFIG, %s: callback at offset 4, read-only bytes and out-of-range refused\n",
-	       role(server));
+	printf("GET/SET_CONFIG, %s: callback at offset 4, read-only bytes and out-of-range "
+	       "refused\n", role(server));
 	close_session(&s, dev);
 	sess_stop(&s);
 	vhostctl_vu_backend_free(s.be);
@@ -578,7 +584,8 @@ static void *change_thread(void *arg)
 static void config_change(bool server, bool ack)
 {
 	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o,
-			   .protocol_features = ack ? ALL_PF : ALL_PF & ~pf_bit(VHOSTCTL_VU_PF_REPLY_ACK));
+			   .protocol_features =
+				   ack ? ALL_PF : ALL_PF & ~pf_bit(VHOSTCTL_VU_PF_REPLY_ACK));
 	struct cdev c;
 	struct sess s = { .path = path, .server = server, .be = cdev_be(&c) };
 	struct change ch = { .be = s.be, .r = -1 };
@@ -626,8 +633,8 @@ static void config_change(bool server, bool ack)
 	t_true(!memcmp(b, "NEW!", 4));
 	t_eq(0, vhostctl_dev_get_config(dev, 4, b, 4));
 	t_true(!memcmp(b, cdev_cfg0 + 4, 4));
-	printf("CONFIG_CHANGE_MSG, %s, REPLY_ACK %s: served, counted 1, GET_CONFIG has the new bytes\n",
-	       role(server), ack ? "on" : "off");
+	printf("CONFIG_CHANGE_MSG, %s, REPLY_ACK %s: served, counted 1, GET_CONFIG has the new "
+	       "bytes\n", role(server), ack ? "on" : "off");
 	close_session(&s, dev);
 	sess_stop(&s);
 	vhostctl_vu_backend_free(s.be);
@@ -710,7 +717,8 @@ static void status_reset(bool server, bool reset_device)
 
 	t_true(mem && vhostctl_mem_add_region(mem, 0x100000, 4 << 20, 0) >= 0);
 	memset(&p, 0, sizeof(p));
-	t_eq(0, drv_q_init(&p.rx, mem, NUM, false, 1024) ?: drv_q_init(&p.tx, mem, NUM, false, 1024));
+	t_eq(0, drv_q_init(&p.rx, mem, NUM, false, 1024) ?:
+		drv_q_init(&p.tx, mem, NUM, false, 1024));
 	dev = sess_open(&s, &o);
 	if (!dev)
 		t_fail("open: %s", strerror(errno));
@@ -816,7 +824,8 @@ static void device_state(bool server)
 
 	t_true(mem && vhostctl_mem_add_region(mem, 0x100000, 4 << 20, 0) >= 0);
 	memset(&p, 0, sizeof(p));
-	t_eq(0, drv_q_init(&p.rx, mem, NUM, false, 1024) ?: drv_q_init(&p.tx, mem, NUM, false, 1024));
+	t_eq(0, drv_q_init(&p.rx, mem, NUM, false, 1024) ?:
+		drv_q_init(&p.tx, mem, NUM, false, 1024));
 	dev = sess_open(&s, &o);
 	if (!dev)
 		t_fail("open: %s", strerror(errno));
@@ -894,7 +903,8 @@ static void device_state(bool server)
 static void reply_ack(bool server, bool ack)
 {
 	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o,
-			   .protocol_features = ack ? ALL_PF : ALL_PF & ~pf_bit(VHOSTCTL_VU_PF_REPLY_ACK));
+			   .protocol_features =
+				   ack ? ALL_PF : ALL_PF & ~pf_bit(VHOSTCTL_VU_PF_REPLY_ACK));
 	struct cdev c;
 	struct sess s = { .path = path, .server = server, .be = cdev_be(&c) };
 	struct vhostctl_mem *mem = vhostctl_mem_new();
@@ -906,7 +916,8 @@ static void reply_ack(bool server, bool ack)
 
 	t_true(mem && vhostctl_mem_add_region(mem, 0x100000, 4 << 20, 0) >= 0);
 	memset(&p, 0, sizeof(p));
-	t_eq(0, drv_q_init(&p.rx, mem, NUM, false, 1024) ?: drv_q_init(&p.tx, mem, NUM, false, 1024));
+	t_eq(0, drv_q_init(&p.rx, mem, NUM, false, 1024) ?:
+		drv_q_init(&p.tx, mem, NUM, false, 1024));
 	dev = sess_open(&s, &o);
 	if (!dev)
 		t_fail("open: %s", strerror(errno));

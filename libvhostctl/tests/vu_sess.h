@@ -208,16 +208,16 @@ static inline int pairs_reap(struct pair *pp, unsigned int n, unsigned int size,
 			b = drv_buf(&q->rx, id);
 			memcpy(&seq, b + SESS_HDR + 1, sizeof(seq));
 			if (b[SESS_HDR] != p) {
-				snprintf(err, el, "pair %u: RX got a packet of pair %u (seq %lu)", p,
-					 b[SESS_HDR], seq);
+				snprintf(err, el, "pair %u: RX got a packet of pair %u (seq %lu)",
+					 p, b[SESS_HDR], seq);
 				return -1;
 			}
 			pkt_fill(want, p, q->received, size);
 			want[10] = 1;	/* num_buffers, written by the device */
 			if (l != SESS_HDR + size || seq != q->received || q->received >= q->sent ||
 			    memcmp(b, want, SESS_HDR + size)) {
-				snprintf(err, el, "pair %u: packet %lu came back as seq %lu, %u bytes",
-					 p, q->received, seq, l);
+				snprintf(err, el, "pair %u: packet %lu came back as seq %lu, "
+					 "%u bytes", p, q->received, seq, l);
 				return -1;
 			}
 			q->received++;
@@ -342,8 +342,8 @@ static inline int pairs_more(struct pair *pp, unsigned int n, unsigned long coun
  * a NIC does; ctx is an unsigned long counting them.  Both queues are
  * reached through the library's internal lookup, as its net device does.
  */
-static inline int echo_queue(struct vhostctl_vu_backend *be, unsigned int index, struct vhostctl_devq *q,
-		      void *ctx)
+static inline int echo_queue(struct vhostctl_vu_backend *be, unsigned int index,
+			     struct vhostctl_devq *q, void *ctx)
 {
 	static const uint8_t hdr[SESS_HDR] = { [10] = 1 };
 	unsigned long *moved = ctx;

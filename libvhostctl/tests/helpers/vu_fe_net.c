@@ -94,8 +94,8 @@ static int reap(struct qpair *qp, unsigned int k, unsigned int size, unsigned in
 		}
 		fill(want_b, k, seq, size);
 		if (l != HDR + size || seq != q->received || memcmp(b + HDR, want_b + HDR, size)) {
-			fprintf(stderr, "vu_fe_net: pair %u: packet %lu came back as seq %lu, %u bytes\n",
-				k, q->received, seq, l);
+			fprintf(stderr, "vu_fe_net: pair %u: packet %lu came back as seq %lu, "
+				"%u bytes\n", k, q->received, seq, l);
 			return -1;
 		}
 		q->received++;
@@ -172,8 +172,9 @@ usage:
 	nq = vhostctl_vu_queue_count(dev);
 	want = VU_F_VERSION_1 | (packed ? VU_F_RING_PACKED : 0) | (event_idx ? VU_F_EVENT_IDX : 0) |
 	       (f & (1ull << 30)) | (f & F_MAC) | (pairs > 1 ? F_MQ : 0);
-	printf("backend offers features 0x%llx, protocol features 0x%llx, %d queues; acking 0x%llx\n",
-	       (unsigned long long)f, (unsigned long long)pf, nq, (unsigned long long)want);
+	printf("backend offers features 0x%llx, protocol features 0x%llx, %d queues; "
+	       "acking 0x%llx\n", (unsigned long long)f, (unsigned long long)pf, nq,
+	       (unsigned long long)want);
 	if ((f & want) != want) {
 		fprintf(stderr, "vu_fe_net: backend lacks 0x%llx\n", (unsigned long long)(want & ~f));
 		return 1;
@@ -253,8 +254,8 @@ usage:
 			return 1;
 		}
 		if (pairs > 1)
-			printf("pair %u: sent %lu, received %lu back in order with their bytes\n", k,
-			       qp[k].sent, qp[k].received);
+			printf("pair %u: sent %lu, received %lu back in order with their bytes\n",
+			       k, qp[k].sent, qp[k].received);
 	}
 	printf("%s ring: sent %lu, received %lu back in order with their bytes, %.3f s (%.0f pps)\n",
 	       packed ? "packed" : "split", packets * pairs, received, t0, received / t0);
