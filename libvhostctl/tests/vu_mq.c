@@ -14,7 +14,8 @@
  *  - GET_VRING_BASE on each of the 8 rings reports where it stopped;
  *  - a device without MQ (its protocol features mask MQ) with the frontend
  *    told opts.queues = 2: no GET_QUEUE_NUM, 2 queues driven with traffic,
- *    queue 2 refused without a message sent.
+ *    queue 2 refused without a message sent;
+ *  - the largest device, 32 pairs: all 64 queues carry traffic.
  */
 #include <stdio.h>
 
@@ -223,6 +224,64 @@ static void explicit_queues(const char *path, bool server)
 	vhostctl_mem_free(mem);
 }
 
+/*
+ * The largest device: 32 pairs, all 64 queues the library handles on either
+ * side, every one carrying traffic; queue 64 refused.
+ */
+static void max_pairs(const char *path)
+{
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_net_opts, no, .queue_pairs = SESS_MAX_PAIRS,
+			   .log = getenv("VU_DEBUG") ? sess_log : NULL, .log_ctx = (void *)"be",
+			   .log_level = 7);
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o);
+	struct sess s = { .path = path };
+	struct vhostctl_vu_net_stats st;
+	struct vhostctl_mem *mem = vhostctl_mem_new();
+	static struct pair pp[SESS_MAX_PAIRS];
+	struct vhostctl_dev *dev;
+
+	no.mac[0] = 2;
+	s.be = vhostctl_vu_net_new(&no);
+	t_true(s.be && mem);
+	t_true(vhostctl_mem_add_region(mem, 0x100000, 40 << 20, 0) >= 0);
+	memset(pp, 0, sizeof(pp));
+	for (unsigned int p = 0; p < SESS_MAX_PAIRS; p++)
+		t_eq(0, drv_q_init(&pp[p].rx, mem, 64, false, 256) ?:
+			drv_q_init(&pp[p].tx, mem, 64, false, 256));
+	dev = sess_open(&s, &o);
+	if (!dev)
+		t_fail("32 pairs: open: %s", strerror(errno));
+	t_eq(64, vhostctl_vu_queue_count(dev));
+	t_eq(0, vhostctl_dev_set_owner(dev));
+	t_eq(0, vhostctl_dev_set_features(dev, VU_F_VERSION_1 | F_MAC | F_MQ));
+	t_eq(0, vhostctl_dev_set_mem_table(dev, mem));
+	t_eq(-ENOBUFS, vhostctl_dev_set_vring_num(dev, 64, 64));
+	for (unsigned int p = 0; p < SESS_MAX_PAIRS; p++) {
+		t_eq(0, ring_setup(dev, 2 * p, &pp[p].rx, 0));
+		t_eq(0, ring_setup(dev, 2 * p + 1, &pp[p].tx, 0));
+		pair_fill_rx(&pp[p]);
+	}
+	if (pairs_more(pp, SESS_MAX_PAIRS, 500, 100, err, sizeof(err)))
+		t_fail("32 pairs: %s", err);
+	t_eq(0, vhostctl_vu_net_stats(s.be, &st));
+	t_eq(500 * SESS_MAX_PAIRS, st.rx_packets);
+	for (unsigned int p = 0; p < SESS_MAX_PAIRS; p++) {
+		unsigned int base;
+
+		t_eq(0, vhostctl_dev_get_vring_base(dev, 2 * p + 1, &base));
+		t_eq(500, base);
+	}
+	printf("32 pairs (64 queues): 500 packets each, every one back on its own pair\n");
+	vhostctl_dev_close(dev);
+	sess_stop(&s);
+	vhostctl_vu_backend_free(s.be);
+	for (unsigned int p = 0; p < SESS_MAX_PAIRS; p++) {
+		drv_q_fini(&pp[p].rx);
+		drv_q_fini(&pp[p].tx);
+	}
+	vhostctl_mem_free(mem);
+}
+
 int main(void)
 {
 	char path[64];
@@ -236,6 +295,7 @@ int main(void)
 	mq_run(path, true, true);
 	explicit_queues(path, false);
 	explicit_queues(path, true);
+	max_pairs(path);
 	t_eq(fds, t_count_fds());
 	return 0;
 }

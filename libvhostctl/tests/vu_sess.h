@@ -24,7 +24,7 @@
 #include "vu.h"
 
 #define SESS_HDR 12u		/* virtio_net_hdr_mrg_rxbuf */
-#define SESS_MAX_PAIRS 8u
+#define SESS_MAX_PAIRS 32u	/* the net device's maximum */
 
 struct sess {
 	struct vhostctl_vu_backend *be;
