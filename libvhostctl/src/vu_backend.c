@@ -284,6 +284,16 @@ static int map_region(struct vhostctl_vu_backend *be, const struct vhc_vu_region
 	return 0;
 }
 
+/* Why map_region() refused a region, for the log. */
+static const char *map_error(int r, const char *einval)
+{
+	if (r == -EINVAL)
+		return einval;
+	if (r == -ERANGE)
+		return "past the end of its fd";
+	return strerror(-r);
+}
+
 static int unmap_region(struct vhostctl_vu_backend *be, const struct vhc_vu_region *r)
 {
 	struct vhostctl_devq_region old;
@@ -494,8 +504,7 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 				snprintf(why, wl, "SET_MEM_TABLE region %u (gpa 0x%llx size 0x%llx): %s",
 					 i, (unsigned long long)mem->r[i].gpa,
 					 (unsigned long long)mem->r[i].size,
-					 r == -EINVAL ? "overlaps or is empty" :
-					 r == -ERANGE ? "larger than its fd" : strerror(-r));
+					 map_error(r, "overlaps or is empty"));
 				return -EPROTO;
 			}
 		}
@@ -508,8 +517,7 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 			snprintf(why, wl, "ADD_MEM_REG gpa 0x%llx size 0x%llx: %s",
 				 (unsigned long long)m->p.one.r.gpa,
 				 (unsigned long long)m->p.one.r.size,
-				 r == -EINVAL ? "overlaps, is empty or no slot left" :
-				 r == -ERANGE ? "larger than its fd" : strerror(-r));
+				 map_error(r, "overlaps, is empty or no slot left"));
 			return -EPROTO;
 		}
 		vhc_vu_msg_close_fds(m);

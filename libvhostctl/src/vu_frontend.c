@@ -114,6 +114,43 @@ static int fe_send(struct vhostctl_dev *dev, struct vhc_vu_msg *m, const int *fd
 	return r;
 }
 
+static int fe_serve(struct vhostctl_dev *dev);
+
+/*
+ * Wait until the reply is readable, serving the backend channel meanwhile:
+ * a backend may be waiting for our answer there (CONFIG_CHANGE_MSG with
+ * NEED_REPLY) before it reads the request we wait on.
+ */
+static int fe_wait_reply(struct vhostctl_dev *dev)
+{
+	struct vu_fe *fe = dev->priv;
+	struct timespec start, now;
+	int left = fe->timeout;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (fe->chan >= 0) {
+		struct pollfd p[2] = {
+			{ .fd = dev->fd, .events = POLLIN },
+			{ .fd = fe->chan, .events = POLLIN },
+		};
+		int n = poll(p, 2, left);
+
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0 && p[0].revents)
+			return 0;
+		/* A broken channel is closed by fe_serve(); the reply is still awaited. */
+		if (n > 0 && p[1].revents)
+			fe_serve(dev);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = fe->timeout - (int)((now.tv_sec - start.tv_sec) * 1000 +
+					   (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
 /* Wait for the reply to request req; size 0 means any size up to the payload. */
 static int fe_reply(struct vhostctl_dev *dev, struct vhc_vu_msg *m, uint32_t req, uint32_t size,
 		    unsigned int max_fds)
@@ -122,7 +159,11 @@ static int fe_reply(struct vhostctl_dev *dev, struct vhc_vu_msg *m, uint32_t req
 	char why[128] = "";
 	int r;
 
-	r = vhc_vu_recv(dev->fd, m, fe->timeout, why, sizeof(why));
+	r = fe_wait_reply(dev);
+	if (!r)
+		r = vhc_vu_recv(dev->fd, m, fe->timeout, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "%s", strerror(-r));
 	if (r) {
 		vhc_log(dev, VHOSTCTL_LOG_ERR, "vhost-user %s: no reply: %s", vhc_vu_req_name(req), why);
 		fe_break(dev);
@@ -1010,15 +1051,12 @@ VHC_EXPORT int vhostctl_vu_backend_channel_fd(struct vhostctl_dev *dev)
 	return fe->chan >= 0 ? fe->chan : vhc_err(ENOENT);
 }
 
-VHC_EXPORT int vhostctl_vu_serve_backend(struct vhostctl_dev *dev)
+/* Serve what waits on the backend channel: the count, or -errno. */
+static int fe_serve(struct vhostctl_dev *dev)
 {
-	struct vu_fe *fe = fe_of(dev);
+	struct vu_fe *fe = dev->priv;
 	int served = 0;
 
-	if (!fe)
-		return vhc_err(dev ? ENOTTY : EINVAL);
-	if (fe->chan < 0)
-		return vhc_err(ENOENT);
 	for (;;) {
 		struct vhc_vu_msg m;
 		char why[128] = "";
@@ -1037,7 +1075,7 @@ VHC_EXPORT int vhostctl_vu_serve_backend(struct vhostctl_dev *dev)
 			vhc_log(dev, VHOSTCTL_LOG_ERR, "vhost-user backend channel closed: %s", why);
 			close(fe->chan);
 			fe->chan = -1;
-			return vhc_ret(r);
+			return r;
 		}
 		need = m.hdr.flags & VHC_VU_NEED_REPLY;
 		switch (r ? 0 : m.hdr.request) {
@@ -1066,11 +1104,22 @@ VHC_EXPORT int vhostctl_vu_serve_backend(struct vhostctl_dev *dev)
 			m.nfds = 0;
 			r = vhc_vu_send(fe->chan, &m);
 			if (r)
-				return vhc_ret(r);
+				return r;
 		}
 		served++;
 	}
 	return served;
+}
+
+VHC_EXPORT int vhostctl_vu_serve_backend(struct vhostctl_dev *dev)
+{
+	struct vu_fe *fe = fe_of(dev);
+
+	if (!fe)
+		return vhc_err(dev ? ENOTTY : EINVAL);
+	if (fe->chan < 0)
+		return vhc_err(ENOENT);
+	return vhc_ret(fe_serve(dev));
 }
 
 VHC_EXPORT int vhostctl_vu_config_changes(struct vhostctl_dev *dev)

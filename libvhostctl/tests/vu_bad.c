@@ -341,7 +341,7 @@ int main(void)
 
 		raw_send(fd, 5, 1, mem, sizeof(mem), sizeof(mem), mfd, 1);
 	}
-	bad(be, "region larger than its memfd", fd, "larger than its fd");
+	bad(be, "region larger than its memfd", fd, "past the end of its fd");
 
 	fd = session(ack);
 	{

@@ -9,25 +9,34 @@
 # dropped); the backend took all testpmd sent but what was still on the TX
 # ring when testpmd stopped (at most a ring, 256; usually 0); testpmd
 # received all the backend returned but at most the burst of 32 still in
-# flight (testpmd TX = RX + 32); and the ring kind is the one asked for.  Two runs: split ring with the
-# backend listening, packed ring with testpmd listening (server=1).
+# flight (testpmd TX = RX + 32); and the ring kind is the one asked for.  Three runs: split ring
+# with the backend listening, packed ring with testpmd listening (server=1), and two queue pairs
+# (queues=2, --rxq=2 --txq=2 on one forwarding core, the backend with 2 pairs): all 4 rings
+# started, and testpmd's per-queue forward statistics show both pairs carrying traffic, each
+# with at most its burst of 32 in flight, the sums matching the backend's counts.
 . "$(dirname "$0")/vu_lib.bash"
 vu_need dpdk-testpmd "Debian package dpdk-dev"
 
 SECS=${VU_DPDK_SECS:-4}
+
+stream_of() { # FILE QUEUE FIELD: from testpmd's statistics of the stream of one queue
+	sed -n "/Forward Stats for RX Port= *0\/Queue= *$2 /{n;p}" "$1" |
+		sed -n "s/.*$3: *\([0-9]*\).*/\1/p" | head -n 1
+}
 
 stat_of() { # FILE FIELD: from testpmd's accumulated statistics
 	sed -n '/Accumulated forward statistics/,/+++++*$/p' "$1" |
 		sed -n "s/.*$2: *\([0-9]*\).*/\1/p" | head -n 1
 }
 
-run() { # NAME RING(split|packed) ROLE(listen|connect)
-	local name=$1 ring=$2 role=$3
-	local sock=$VU_TMP/$name.sock tp be vdev
-	vdev="net_virtio_user0,mac=00:01:02:03:04:05,path=$sock,queues=1"
+run() { # NAME RING(split|packed) ROLE(listen|connect) [QUEUE-PAIRS]
+	local name=$1 ring=$2 role=$3 pairs=${4:-1}
+	local sock=$VU_TMP/$name.sock tp be vdev mq=()
+	vdev="net_virtio_user0,mac=00:01:02:03:04:05,path=$sock,queues=$pairs"
 	[ "$ring" = packed ] && vdev+=",packed_vq=1"
+	[ "$pairs" -gt 1 ] && mq=(--rxq="$pairs" --txq="$pairs" --nb-cores=1)
 	if [ "$role" = listen ]; then
-		vu_bg "$VU_TMP/$name.be" "$VU_BE" net -l "$sock" -o "$VU_TMP/$name.stats"
+		vu_bg "$VU_TMP/$name.be" "$VU_BE" net -q "$pairs" -l "$sock" -o "$VU_TMP/$name.stats"
 		be=$VU_LAST
 		vu_wait_for 5 grep -q ready "$VU_TMP/$name.be" || { vu_show "$VU_TMP/$name.be"; vu_fail "$name: backend did not start"; }
 	else
@@ -35,14 +44,14 @@ run() { # NAME RING(split|packed) ROLE(listen|connect)
 	fi
 	vu_bg "$VU_TMP/$name.tp" timeout -s INT -k 5 $((SECS + 20)) dpdk-testpmd -l 0-1 --no-pci --no-huge -m 512 \
 		--file-prefix="vu$$$name" --vdev "$vdev" -- --no-mlockall --total-num-mbufs=4096 \
-		--forward-mode=io --tx-first --stats-period 1
+		--forward-mode=io --tx-first "${mq[@]}" --stats-period 1
 	tp=$VU_LAST
 	if [ "$role" = connect ]; then
 		vu_wait_for 15 test -S "$sock" || { vu_show "$VU_TMP/$name.tp"; vu_fail "$name: testpmd did not listen"; }
-		vu_bg "$VU_TMP/$name.be" "$VU_BE" net -c "$sock" -o "$VU_TMP/$name.stats"
+		vu_bg "$VU_TMP/$name.be" "$VU_BE" net -q "$pairs" -c "$sock" -o "$VU_TMP/$name.stats"
 		be=$VU_LAST
 	fi
-	vu_wait_for 15 grep -q "vring 1 started" "$VU_TMP/$name.be" ||
+	vu_wait_for 15 grep -q "vring $((2 * pairs - 1)) started" "$VU_TMP/$name.be" ||
 		{ vu_show "$VU_TMP/$name.tp" "$VU_TMP/$name.be"; vu_fail "$name: testpmd never started the TX ring"; }
 	sleep "$SECS"
 	vu_stop "$tp" INT
@@ -56,19 +65,43 @@ run() { # NAME RING(split|packed) ROLE(listen|connect)
 	echo "$name: testpmd TX $tx RX $rx; backend tx $btx rx $brx dropped $bdrop errors $berr"
 	# testpmd counts a packet sent when it is on the ring; the ring is
 	# stopped (GET_VRING_BASE) without draining what was never popped, so
-	# up to a ring (256) of testpmd's last packets may not have been taken.
+	# up to a ring (256) of testpmd's last packets per queue may not have
+	# been taken.
 	if [ -z "$tx" ] || [ -z "$rx" ] || [ "$tx" -lt 1000 ] || [ "$btx" -gt "$tx" ] ||
-	   [ $((tx - btx)) -gt 256 ] || [ "$brx" != "$btx" ] || [ "$bdrop" != 0 ] || [ "$berr" != 0 ] ||
-	   [ "$rx" -gt "$brx" ] || [ "$rx" -gt "$tx" ] || [ $((tx - rx)) -gt 32 ]; then
+	   [ $((tx - btx)) -gt $((256 * pairs)) ] || [ "$brx" != "$btx" ] || [ "$bdrop" != 0 ] ||
+	   [ "$berr" != 0 ] || [ "$rx" -gt "$brx" ] || [ "$rx" -gt "$tx" ] ||
+	   [ $((tx - rx)) -gt $((32 * pairs)) ]; then
 		vu_show "$VU_TMP/$name.tp" "$VU_TMP/$name.be"
 		vu_fail "$name: counts do not match"
 	fi
 	grep -q "vring 0 started: $ring ring" "$VU_TMP/$name.be" ||
 		{ vu_show "$VU_TMP/$name.be"; vu_fail "$name: not a $ring ring"; }
-	grep "vring 1 started" "$VU_TMP/$name.be" | sed "s/^/$name: /"
+	if [ "$pairs" -gt 1 ]; then
+		local k qrx qtx srx=0 stx=0
+		for k in $(seq 0 $((pairs - 1))); do
+			qrx=$(stream_of "$VU_TMP/$name.tp" "$k" RX-packets)
+			qtx=$(stream_of "$VU_TMP/$name.tp" "$k" TX-packets)
+			echo "$name: queue $k: testpmd RX $qrx TX $qtx"
+			if [ -z "$qrx" ] || [ -z "$qtx" ] || [ "$qrx" -lt 1000 ] || [ "$qrx" -gt "$qtx" ] ||
+			   [ $((qtx - qrx)) -gt 32 ]; then
+				vu_show "$VU_TMP/$name.tp" "$VU_TMP/$name.be"
+				vu_fail "$name: queue $k did not carry its share"
+			fi
+			srx=$((srx + qrx))
+			stx=$((stx + qtx))
+		done
+		[ "$srx" = "$rx" ] && [ "$stx" = "$tx" ] ||
+			vu_fail "$name: per-queue sums RX $srx TX $stx, totals RX $rx TX $tx"
+		local feat
+		feat=$(sed -n 's/.*vring 0 started: .*features \(0x[0-9a-f]*\).*/\1/p' "$VU_TMP/$name.be")
+		[ -n "$feat" ] && [ $(((feat >> 22) & 1)) = 1 ] ||
+			vu_fail "$name: VIRTIO_NET_F_MQ not negotiated (features $feat)"
+	fi
+	grep "vring $((2 * pairs - 1)) started" "$VU_TMP/$name.be" | sed "s/^/$name: /"
 	echo "$name: $((tx / SECS)) packets/s each way"
 }
 
 run split split listen
 run packed packed connect
-echo "PASS: testpmd virtio_user <-> libvhostctl net backend, split and packed"
+run mq split listen 2
+echo "PASS: testpmd virtio_user <-> libvhostctl net backend, split and packed, 2 queue pairs"

@@ -229,7 +229,9 @@ VHOSTCTL_API int vhostctl_vu_backend_channel_fd(struct vhostctl_dev *dev);
  * frontend does not negotiate (IOMMU, host notifiers, in-band
  * notifications, shared objects, shared memory) and is refused: a failure
  * reply when the backend asked for one.  A malformed request closes the
- * channel (-EPROTO); the main connection stays.
+ * channel (-EPROTO); the main connection stays.  The handle also serves
+ * the channel while it waits for any reply of the backend's, which may be
+ * waiting for our acknowledgement first.
  *
  * Return: requests served, or -errno.
  */
@@ -304,8 +306,8 @@ typedef int (*vhostctl_vu_queue_fn)(struct vhostctl_vu_backend *be, unsigned int
  * @config: initial config space, copied; may be NULL
  * @config_len: its size, at most 256
  * @queue: the queue handler
- * @set_config: called for SET_CONFIG before the copy is updated; non-zero
- *              refuses the bytes (the copy is kept); may be NULL
+ * @set_config: called for SET_CONFIG before the copy is updated; a non-zero
+ *              return refuses the write (REPLY_ACK reports it); may be NULL
  * @reset: called when the frontend resets the device or goes away; may be NULL
  * @ctx: passed to the callbacks
  */
