@@ -238,6 +238,8 @@ struct vhc_devq_cfg {
 	unsigned int index;
 	void *inflight;		/* this queue's inflight region, or NULL */
 	size_t inflight_size;
+	char *why;		/* why a region was refused (-EBADMSG), or NULL */
+	size_t whylen;
 };
 
 struct vhostctl_devq *vhc_devq_create(const struct vhc_memmap *map, const struct vhc_devq_cfg *cfg,

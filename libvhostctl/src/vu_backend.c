@@ -157,14 +157,17 @@ static void queue_reset(struct vhostctl_vu_backend *be, unsigned int i)
 	vq->kick_fd = vq->call_fd = vq->err_fd = -1;
 }
 
-static int queue_start(struct vhostctl_vu_backend *be, unsigned int i)
+/* Start ring i; on failure, why says what was wrong. */
+static int queue_start(struct vhostctl_vu_backend *be, unsigned int i, char *why, size_t wl)
 {
 	struct be_queue *vq = &be->qs[i];
 	struct vhc_devq_cfg cfg;
+	char reason[120] = "";
 	int err = 0;
 
 	if (!vq->addr_set || !vq->num) {
-		be_log(be, VHOSTCTL_LOG_ERR, "vring %u started without size or addresses", i);
+		snprintf(why, wl, "vring %u started without size or addresses", i);
+		be_log(be, VHOSTCTL_LOG_ERR, "%s", why);
 		return -EPROTO;
 	}
 	memset(&cfg, 0, sizeof(cfg));
@@ -179,16 +182,30 @@ static int queue_start(struct vhostctl_vu_backend *be, unsigned int i)
 	cfg.base = vq->base;
 	cfg.call_fd = vq->call_fd;
 	cfg.index = i;
-	if (be->infl && !cfg.packed && vq->num == be->infl_qsize && i < be->infl_nq) {
-		size_t per = vhc_inflight_queue_size(vq->num, false);
+	cfg.why = reason;
+	cfg.whylen = sizeof(reason);
+	if (be->infl && vq->num == be->infl_qsize && i < be->infl_nq) {
+		/* The layout, and so each queue's share, follows the ring format. */
+		size_t per = vhc_inflight_queue_size(vq->num, cfg.packed);
 
+		if (per * be->infl_nq > be->infl_size) {
+			snprintf(why, wl, "vring %u: inflight region of %zu bytes is too small "
+				 "for %u %s rings of %u", i, be->infl_size, be->infl_nq,
+				 cfg.packed ? "packed" : "split", vq->num);
+			be_log(be, VHOSTCTL_LOG_ERR, "%s", why);
+			return -EPROTO;
+		}
 		cfg.inflight = (char *)be->infl + per * i;
 		cfg.inflight_size = per;
 	}
 	vq->q = vhc_devq_create(&be->map, &cfg, &err);
 	if (!vq->q) {
-		be_log(be, VHOSTCTL_LOG_ERR, "vring %u: cannot start: %s (size %u, rings outside memory?)",
-		       i, strerror(-err), vq->num);
+		if (err == -EBADMSG)
+			snprintf(why, wl, "vring %u: inflight region refused: %s", i, reason);
+		else
+			snprintf(why, wl, "vring %u: cannot start: %s (size %u, rings outside "
+				 "memory?)", i, strerror(-err), vq->num);
+		be_log(be, VHOSTCTL_LOG_ERR, "%s", why);
 		return -EPROTO;
 	}
 	vq->started = true;
@@ -496,7 +513,7 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 			queue_stop(be, idx);
 			vq->addr = m->p.addr;
 			vq->addr_set = true;
-			return queue_start(be, idx) ? (snprintf(why, wl, "SET_VRING_ADDR %u", idx), -EPROTO) : 0;
+			return queue_start(be, idx, why, wl);
 		}
 		vq->addr = m->p.addr;
 		vq->addr_set = true;
@@ -528,10 +545,8 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 		} else {
 			vq->polling = true;
 		}
-		if (queue_start(be, idx)) {
-			snprintf(why, wl, "SET_VRING_KICK %u: ring cannot start", idx);
+		if (queue_start(be, idx, why, wl))
 			return -EPROTO;
-		}
 		vq->polling = fd < 0;
 		return 0;
 	case VHC_VU_SET_VRING_CALL:
@@ -597,6 +612,7 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 		return reply_u64(be, m, be->status) ?: 1;
 	case VHC_VU_GET_INFLIGHT_FD: {
 		unsigned int nq = m->p.inflight.num_queues, qs = m->p.inflight.queue_size;
+		bool packed;
 		size_t size;
 		void *p;
 		int mfd;
@@ -605,7 +621,14 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 			snprintf(why, wl, "GET_INFLIGHT_FD for %u queues of %u", nq, qs);
 			return -EPROTO;
 		}
-		size = vhc_inflight_queue_size(qs, false) * nq;
+		/*
+		 * Each layout has its size.  Before SET_FEATURES (QEMU asks that
+		 * early) the format is unknown: room for the larger one.
+		 */
+		packed = be->acked & VHC_BIT(VHC_F_RING_PACKED);
+		if (!be->features_set && (be->features & VHC_BIT(VHC_F_RING_PACKED)))
+			packed = true;
+		size = vhc_inflight_queue_size(qs, packed) * nq;
 		mfd = memfd_create("vhostctl-inflight", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 		if (mfd < 0)
 			return 2;
