@@ -111,6 +111,9 @@ _Static_assert(offsetof(struct infl_packed, desc) == 32, "packed inflight header
 
 #define PK_NONE 0xffffu
 
+/* The data path stays inlined where its logging twin (slow path) reuses it. */
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
 /* A packed request found in flight in the region, to be resubmitted. */
 struct pk_resub {
 	uint64_t counter;
@@ -172,6 +175,13 @@ struct vhostctl_devq {
 	struct pk_resub *pres;
 	struct pdesc *resub_desc;
 	bool last_pop_resub;		/* the last pop was a resubmission */
+
+	/*
+	 * dirty logging: cfg.dlog is the backend's log; logging caches
+	 * whether it is active (the one test on the data path).
+	 */
+	bool logging;
+	unsigned int log_hint;		/* region of the last host -> guest lookup */
 };
 
 /* ---- memory map ------------------------------------------------------ */
@@ -308,6 +318,125 @@ static inline const struct vhostctl_devq_region *region_of(const struct vhc_memm
 	return NULL;
 }
 
+/* ---- dirty log ------------------------------------------------------- */
+
+/* Mark the pages of [gpa, gpa+len); one beyond the bitmap is noted, not logged. */
+static void log_gpa(struct vhc_dirty_log *l, uint64_t gpa, uint64_t len)
+{
+	uint64_t end = gpa + len - 1, last;
+
+	if (!len)
+		return;
+	if (end < gpa)
+		end = UINT64_MAX;
+	last = end / VHC_LOG_PAGE;
+	for (uint64_t page = gpa / VHC_LOG_PAGE; page <= last; page++) {
+		if (page / 8 >= l->size) {
+			if (!l->missed) {
+				l->missed = true;
+				l->missed_gpa = page * VHC_LOG_PAGE;
+			}
+			return;
+		}
+		/* Release: the data is visible before the bit that says it changed. */
+		__atomic_fetch_or(&l->bitmap[page / 8], (uint8_t)(1u << (page % 8)),
+				  __ATOMIC_RELEASE);
+	}
+}
+
+/* Mark len bytes written at host address p, inside one region of guest memory. */
+static void log_host(struct vhc_dirty_log *l, unsigned int *hint, const void *p, uint64_t len)
+{
+	const struct vhc_memmap *m = l->map;
+	uintptr_t a = (uintptr_t)p;
+	unsigned int i = *hint < m->n ? *hint : 0;
+
+	for (unsigned int k = 0; k < m->n; k++, i = i + 1 < m->n ? i + 1 : 0) {
+		const struct vhostctl_devq_region *r = &m->r[i];
+		uintptr_t h = (uintptr_t)r->host;
+
+		if (a < h || a - h >= r->size)
+			continue;
+		log_gpa(l, r->gpa + (a - h), len < r->size - (a - h) ? len : r->size - (a - h));
+		*hint = i;
+		return;
+	}
+}
+
+/* Mark len bytes of an element's writable part written from offset on. */
+static void log_in(struct vhc_dirty_log *l, unsigned int *hint,
+		   const struct vhostctl_devq_elem *e, size_t offset, size_t len)
+{
+	for (unsigned int i = e->out; i < e->out + e->in && len; i++) {
+		const struct iovec *v = &e->iov[i];
+		size_t n;
+
+		if (offset >= v->iov_len) {
+			offset -= v->iov_len;
+			continue;
+		}
+		n = v->iov_len - offset;
+		if (n > len)
+			n = len;
+		log_host(l, hint, (char *)v->iov_base + offset, n);
+		len -= n;
+		offset = 0;
+	}
+}
+
+/* Split: a write of len bytes at offset off of the used ring, at its log address. */
+static void log_used_ring(struct vhostctl_devq *q, uint64_t off, uint64_t len)
+{
+	if (q->cfg.log_used)
+		log_gpa(q->cfg.dlog, q->cfg.log_addr + off, len);
+}
+
+/*
+ * Packed: QEMU gives the device event area's address as the log address,
+ * so ring writes are logged where the memory table puts them.
+ */
+static void log_ring_host(struct vhostctl_devq *q, const void *p, uint64_t len)
+{
+	if (q->cfg.log_used)
+		log_host(q->cfg.dlog, &q->log_hint, p, len);
+}
+
+/* What a push wrote: the buffer's first written bytes and the ring entry. */
+static void log_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e, uint32_t written)
+{
+	unsigned int num = q->cfg.num;
+
+	log_in(q->cfg.dlog, &q->log_hint, e, 0, written);
+	if (q->cfg.packed) {
+		unsigned int slot = q->last_used >= e->ndesc ?
+				    (unsigned int)(q->last_used - e->ndesc) :
+				    q->last_used + num - e->ndesc;
+
+		log_ring_host(q, &q->pring[slot], sizeof(struct pdesc));
+	} else {
+		log_used_ring(q, 4 + 8ull * ((uint16_t)(q->used_idx - 1) & (num - 1)), 8);
+	}
+}
+
+/* After a flush: the used index (split), and the frontend's log eventfd. */
+static void log_flush(struct vhostctl_devq *q)
+{
+	uint64_t one = 1;
+
+	if (!q->cfg.packed)
+		log_used_ring(q, 2, 2);
+	if (q->cfg.dlog->fd >= 0 && write(q->cfg.dlog->fd, &one, sizeof(one)) < 0) {
+		/* A full counter: the frontend has a wakeup pending already. */
+	}
+}
+
+void vhc_devq_set_log(struct vhostctl_devq *q, bool log_used, uint64_t log_addr)
+{
+	q->cfg.log_used = log_used;
+	q->cfg.log_addr = log_addr;
+	q->logging = q->cfg.dlog && q->cfg.dlog->active;
+}
+
 /* Translate one descriptor into iovecs; it may span adjacent regions. */
 static int add_buf(struct vhostctl_devq *q, uint64_t addr, uint32_t len, struct iovec *iov,
 		   unsigned int *n, unsigned int max)
@@ -385,11 +514,12 @@ static int walk_one(struct vhostctl_devq *q, struct walk *w, uint64_t addr, uint
 	return 0;
 }
 
-static void walk_init(struct walk *w, struct vhostctl_devq_elem *e, struct iovec *iov,
-		      unsigned int max)
+static void walk_init(struct vhostctl_devq *q, struct walk *w, struct vhostctl_devq_elem *e,
+		      struct iovec *iov, unsigned int max)
 {
 	memset(e, 0, sizeof(*e));
 	e->iov = iov;
+	e->priv = q->cfg.dlog;
 	w->e = e;
 	w->iov = iov;
 	w->max = max;
@@ -466,7 +596,7 @@ static int split_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, stru
 	}
 	if (head >= num)
 		return broken(q);
-	walk_init(&w, e, iov, max);
+	walk_init(q, &w, e, iov, max);
 	r = split_chain(q, head, &w);
 	if (r == -ENOBUFS)
 		return r;
@@ -485,12 +615,16 @@ static int split_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, stru
 		/* Release: the counter is in place when the flag says inflight. */
 		__atomic_store_n(&q->infl->desc[head].inflight, 1, __ATOMIC_RELEASE);
 	}
-	if (q->cfg.event_idx)
+	if (q->cfg.event_idx) {
 		st16(q->avail_event, q->last_avail);
+		if (__builtin_expect(q->logging, 0))
+			log_used_ring(q, 4 + 8ull * num, 2);
+	}
 	return 1;
 }
 
-static int split_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e, uint32_t len)
+static ALWAYS_INLINE int split_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e,
+				     uint32_t len)
 {
 	struct used_elem *u = &q->used_ring[q->used_idx & (q->cfg.num - 1)];
 
@@ -513,7 +647,7 @@ static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
 	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
 }
 
-static int split_flush(struct vhostctl_devq *q)
+static ALWAYS_INLINE int split_flush(struct vhostctl_devq *q)
 {
 	uint16_t old = q->flushed, new_idx = q->used_idx;
 	bool notify;
@@ -549,12 +683,17 @@ static int split_flush(struct vhostctl_devq *q)
 static int split_notify(struct vhostctl_devq *q, int enable)
 {
 	if (q->cfg.event_idx) {
-		if (enable)
+		if (enable) {
 			st16(q->avail_event, q->last_avail);
+			if (q->logging)
+				log_used_ring(q, 4 + 8ull * q->cfg.num, 2);
+		}
 	} else {
 		uint16_t f = ld16(&q->used_hdr[0]);
 
 		st16(&q->used_hdr[0], enable ? f & ~USED_F_NO_NOTIFY : f | USED_F_NO_NOTIFY);
+		if (q->logging)
+			log_used_ring(q, 0, 2);
 	}
 	if (!enable)
 		return 0;
@@ -566,7 +705,8 @@ static int split_notify(struct vhostctl_devq *q, int enable)
 /* ---- packed ---------------------------------------------------------- */
 
 /* One packed descriptor (from the ring, or a recorded copy) into the walk. */
-static int packed_desc(struct vhostctl_devq *q, struct walk *w, const struct pdesc *d, bool first)
+static ALWAYS_INLINE int packed_desc(struct vhostctl_devq *q, struct walk *w, const struct pdesc *d,
+				      bool first)
 {
 	const struct pdesc *t;
 	unsigned int tn;
@@ -638,7 +778,7 @@ static int packed_pop_resubmit(struct vhostctl_devq *q, struct vhostctl_devq_ele
 	uint16_t id = d[rs->n - 1].id;
 	int r;
 
-	walk_init(&w, e, iov, max);
+	walk_init(q, &w, e, iov, max);
 	for (unsigned int i = 0; i < rs->n; i++) {
 		r = packed_desc(q, &w, &d[i], i == 0);
 		if (r == -ENOBUFS)
@@ -672,7 +812,7 @@ static int packed_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, str
 	flags = __atomic_load_n(&q->pring[idx].flags, __ATOMIC_ACQUIRE);
 	if (!!(flags & PDESC_F_AVAIL) != wrap || !!(flags & PDESC_F_USED) == wrap)
 		return 0;
-	walk_init(&w, e, iov, max);
+	walk_init(q, &w, e, iov, max);
 	for (;;) {
 		struct pdesc d;
 
@@ -735,7 +875,8 @@ static int pk_release(struct vhostctl_devq *q, uint16_t id)
 	return 0;
 }
 
-static int packed_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e, uint32_t len)
+static ALWAYS_INLINE int packed_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e,
+				      uint32_t len)
 {
 	struct pdesc *d = &q->pring[q->last_used];
 	uint16_t flags = q->used_wrap ? (PDESC_F_AVAIL | PDESC_F_USED) : 0;
@@ -788,7 +929,7 @@ static int packed_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem 
 	return 0;
 }
 
-static int packed_flush(struct vhostctl_devq *q)
+static ALWAYS_INLINE int packed_flush(struct vhostctl_devq *q)
 {
 	uint16_t flags, off_wrap, off, new_idx = q->last_used, old = q->signalled;
 	bool notify;
@@ -820,6 +961,8 @@ static int packed_notify(struct vhostctl_devq *q, int enable)
 	uint16_t flags;
 
 	st16(&q->dev_evt[1], enable ? EVT_ENABLE : EVT_DISABLE);
+	if (q->logging)
+		log_ring_host(q, &q->dev_evt[1], 2);
 	if (!enable)
 		return 0;
 	/* Full barrier: our enable is visible before we look at the next slot again. */
@@ -1229,6 +1372,7 @@ struct vhostctl_devq *vhc_devq_create(const struct vhc_memmap *map, const struct
 		*err = r;
 		return NULL;
 	}
+	vhc_devq_set_log(q, cfg->log_used, cfg->log_addr);
 	return q;
 }
 
@@ -1356,10 +1500,27 @@ VHC_EXPORT int vhostctl_devq_unpop(struct vhostctl_devq *q, const struct vhostct
 		return 0;
 	}
 	q->last_avail--;
-	if (q->cfg.event_idx)
+	if (q->cfg.event_idx) {
 		st16(q->avail_event, q->last_avail);
+		if (q->logging)
+			log_used_ring(q, 4 + 8ull * q->cfg.num, 2);
+	}
 	if (q->infl)
 		q->infl->desc[elem->id % q->cfg.num].inflight = 0;
+	return 0;
+}
+
+/* The slow path of vhostctl_devq_push() while logging: push, then mark. */
+static __attribute__((noinline)) int push_logged(struct vhostctl_devq *q,
+						 const struct vhostctl_devq_elem *elem,
+						 uint32_t written)
+{
+	int r = q->cfg.packed ? packed_push(q, elem, written) : split_push(q, elem, written);
+
+	if (r)
+		return vhc_ret(r);
+	q->pending++;
+	log_push(q, elem, written);
 	return 0;
 }
 
@@ -1372,10 +1533,21 @@ VHC_EXPORT int vhostctl_devq_push(struct vhostctl_devq *q, const struct vhostctl
 		return vhc_err(EINVAL);
 	if (q->broken)
 		return vhc_err(EIO);
+	if (__builtin_expect(q->logging, 0))
+		return push_logged(q, elem, written);
 	r = q->cfg.packed ? packed_push(q, elem, written) : split_push(q, elem, written);
 	if (!r)
 		q->pending++;
 	return vhc_ret(r);
+}
+
+/* The slow path of vhostctl_devq_flush() while logging: flush, then mark. */
+static __attribute__((noinline)) int flush_logged(struct vhostctl_devq *q)
+{
+	int r = q->cfg.packed ? packed_flush(q) : split_flush(q);
+
+	log_flush(q);
+	return r;
 }
 
 VHC_EXPORT int vhostctl_devq_flush(struct vhostctl_devq *q)
@@ -1387,6 +1559,8 @@ VHC_EXPORT int vhostctl_devq_flush(struct vhostctl_devq *q)
 	if (!q->pending)
 		return 0;
 	q->pending = 0;
+	if (__builtin_expect(q->logging, 0))
+		return flush_logged(q);
 	return q->cfg.packed ? packed_flush(q) : split_flush(q);
 }
 
@@ -1430,6 +1604,17 @@ static size_t devq_copy(const struct vhostctl_devq_elem *elem, unsigned int firs
 	return done;
 }
 
+/* The slow path of vhostctl_devq_copy_to() while logging: copy, then mark. */
+static __attribute__((noinline)) size_t copy_to_logged(const struct vhostctl_devq_elem *elem,
+						       size_t offset, const void *buf, size_t len)
+{
+	size_t n = devq_copy(elem, elem->out, elem->in, offset, (void *)buf, len, true);
+	unsigned int hint = 0;
+
+	log_in(elem->priv, &hint, elem, offset, n);
+	return n;
+}
+
 VHC_EXPORT size_t vhostctl_devq_copy_from(const struct vhostctl_devq_elem *elem, size_t offset,
 					  void *buf, size_t len)
 {
@@ -1439,6 +1624,10 @@ VHC_EXPORT size_t vhostctl_devq_copy_from(const struct vhostctl_devq_elem *elem,
 VHC_EXPORT size_t vhostctl_devq_copy_to(const struct vhostctl_devq_elem *elem, size_t offset,
 					const void *buf, size_t len)
 {
+	const struct vhc_dirty_log *l = elem->priv;
+
+	if (__builtin_expect(l && l->active, 0))
+		return copy_to_logged(elem, offset, buf, len);
 	/* devq_copy() only writes through @buf when !to_iov. */
 	return devq_copy(elem, elem->out, elem->in, offset, (void *)buf, len, true);
 }
