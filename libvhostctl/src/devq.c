@@ -797,8 +797,12 @@ static int packed_pop_resubmit(struct vhostctl_devq *q, struct vhostctl_devq_ele
 	return 1;
 }
 
-static int packed_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, struct iovec *iov,
-		      unsigned int max)
+/*
+ * One body for both: @track is a constant, so the queue without an inflight
+ * region pays nothing for the tracking (one test, in packed_pop()).
+ */
+static ALWAYS_INLINE int packed_pop_body(struct vhostctl_devq *q, struct vhostctl_devq_elem *e,
+					 struct iovec *iov, unsigned int max, const bool track)
 {
 	unsigned int num = q->cfg.num, count = 0;
 	uint16_t idx = q->last_avail, flags, id = 0;
@@ -807,7 +811,7 @@ static int packed_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, str
 	struct walk w;
 	int r;
 
-	if (q->resubmit_pos < q->nresubmit)
+	if (track && q->resubmit_pos < q->nresubmit)
 		return packed_pop_resubmit(q, e, iov, max);
 	flags = __atomic_load_n(&q->pring[idx].flags, __ATOMIC_ACQUIRE);
 	if (!!(flags & PDESC_F_AVAIL) != wrap || !!(flags & PDESC_F_USED) == wrap)
@@ -828,7 +832,7 @@ static int packed_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, str
 			return r;
 		if (r)
 			return broken(q);
-		if (q->pinfl) {
+		if (track) {
 			/* Into the next free entry; nothing is committed until the end. */
 			if (ent >= num)
 				return broken(q);
@@ -845,14 +849,31 @@ static int packed_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, str
 			break;
 	}
 	walk_done(&w);
-	if (q->pinfl && pk_pop_commit(q, q->pk_free, last, ent, (uint16_t)count, id))
-		return broken(q);
+	if (track) {
+		if (pk_pop_commit(q, q->pk_free, last, ent, (uint16_t)count, id))
+			return broken(q);
+		q->last_pop_resub = false;
+	}
 	e->id = id;
 	e->ndesc = (uint16_t)count;
 	q->last_avail = idx;
 	q->avail_wrap = wrap;
-	q->last_pop_resub = false;
 	return 1;
+}
+
+static __attribute__((noinline)) int packed_pop_tracked(struct vhostctl_devq *q,
+							struct vhostctl_devq_elem *e,
+							struct iovec *iov, unsigned int max)
+{
+	return packed_pop_body(q, e, iov, max, true);
+}
+
+static int packed_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, struct iovec *iov,
+		      unsigned int max)
+{
+	if (q->pinfl)
+		return packed_pop_tracked(q, e, iov, max);
+	return packed_pop_body(q, e, iov, max, false);
 }
 
 /* Back on the free list: the entries of the buffer @id, committed at once. */
@@ -875,8 +896,9 @@ static int pk_release(struct vhostctl_devq *q, uint16_t id)
 	return 0;
 }
 
-static ALWAYS_INLINE int packed_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e,
-				      uint32_t len)
+static ALWAYS_INLINE int packed_push_body(struct vhostctl_devq *q,
+					  const struct vhostctl_devq_elem *e, uint32_t len,
+					  const bool track)
 {
 	struct pdesc *d = &q->pring[q->last_used];
 	uint16_t flags = q->used_wrap ? (PDESC_F_AVAIL | PDESC_F_USED) : 0;
@@ -891,7 +913,7 @@ static ALWAYS_INLINE int packed_push(struct vhostctl_devq *q, const struct vhost
 		used -= (uint16_t)q->cfg.num;
 		wrap = !wrap;
 	}
-	if (r) {
+	if (track) {
 		uint16_t last;
 
 		/*
@@ -915,7 +937,7 @@ static ALWAYS_INLINE int packed_push(struct vhostctl_devq *q, const struct vhost
 	__atomic_store_n(&d->len, len, __ATOMIC_RELAXED);
 	/* Release: id and len are visible before the flags that hand the slot back. */
 	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
-	if (r) {
+	if (track) {
 		/* Published: no longer in flight; commit. */
 		__atomic_store_n(&r->desc[head].inflight, 0, __ATOMIC_RELEASE);
 		__atomic_store_n(&r->old_free_head, head, __ATOMIC_RELEASE);
@@ -927,6 +949,21 @@ static ALWAYS_INLINE int packed_push(struct vhostctl_devq *q, const struct vhost
 	q->last_used = used;
 	q->used_wrap = wrap;
 	return 0;
+}
+
+static __attribute__((noinline)) int packed_push_tracked(struct vhostctl_devq *q,
+							 const struct vhostctl_devq_elem *e,
+							 uint32_t len)
+{
+	return packed_push_body(q, e, len, true);
+}
+
+static ALWAYS_INLINE int packed_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e,
+				      uint32_t len)
+{
+	if (q->pinfl)
+		return packed_push_tracked(q, e, len);
+	return packed_push_body(q, e, len, false);
 }
 
 static ALWAYS_INLINE int packed_flush(struct vhostctl_devq *q)
