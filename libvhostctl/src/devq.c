@@ -15,6 +15,9 @@
  * {u64 addr, u32 len, u16 id, u16 flags}, event areas {u16 off_wrap, u16 flags}.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -69,6 +72,57 @@ struct infl_split {
 };
 
 /*
+ * Inflight region of one packed queue: every descriptor popped is copied into
+ * an entry taken from a free list (the ring slots of a buffer still in flight
+ * may be overwritten by used descriptors of others); the head entry of a
+ * buffer carries its order (counter), length in entries (num) and last
+ * entry.  free_head/used_idx/used_wrap_counter are the working copies,
+ * old_* the committed ones a successor rolls back to.
+ */
+struct infl_pdesc {
+	uint8_t inflight;
+	uint8_t padding;
+	uint16_t next;
+	uint16_t last;
+	uint16_t num;
+	uint64_t counter;
+	uint16_t id;
+	uint16_t flags;
+	uint32_t len;
+	uint64_t addr;
+};
+
+struct infl_packed {
+	uint64_t features;
+	uint16_t version;
+	uint16_t desc_num;
+	uint16_t free_head;
+	uint16_t old_free_head;
+	uint16_t used_idx;
+	uint16_t old_used_idx;
+	uint8_t used_wrap_counter;
+	uint8_t old_used_wrap_counter;
+	uint8_t padding[7];
+	struct infl_pdesc desc[];
+};
+
+_Static_assert(sizeof(struct infl_pdesc) == 32, "packed inflight entry layout");
+_Static_assert(offsetof(struct infl_packed, desc) == 32, "packed inflight header layout");
+
+#define PK_NONE 0xffffu
+
+/* The data path stays inlined where its logging twin (slow path) reuses it. */
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* A packed request found in flight in the region, to be resubmitted. */
+struct pk_resub {
+	uint64_t counter;
+	uint16_t head;		/* its head entry in the region */
+	uint16_t first;		/* its descriptors in resub_desc[] */
+	uint16_t n;
+};
+
+/*
  * A device queue.  Used by one thread at a time (the backend's dispatch
  * thread), so nothing is locked; ring memory shared with the driver is
  * accessed with atomics and the barriers named where they are.
@@ -108,6 +162,26 @@ struct vhostctl_devq {
 	uint16_t batch[64];		/* heads pushed since the last flush */
 	unsigned int nbatch;
 	bool batch_overflow;
+
+	/*
+	 * inflight tracking (packed): the region, our copy of its free list
+	 * head, buffer id -> head entry of the buffers in flight, and private
+	 * copies of the requests to resubmit (the region is shared: what was
+	 * validated is what is used).
+	 */
+	struct infl_packed *pinfl;
+	uint16_t pk_free;
+	uint16_t *pk_head;
+	struct pk_resub *pres;
+	struct pdesc *resub_desc;
+	bool last_pop_resub;		/* the last pop was a resubmission */
+
+	/*
+	 * dirty logging: cfg.dlog is the backend's log; logging caches
+	 * whether it is active (the one test on the data path).
+	 */
+	bool logging;
+	unsigned int log_hint;		/* region of the last host -> guest lookup */
 };
 
 /* ---- memory map ------------------------------------------------------ */
@@ -225,31 +299,154 @@ static void signal_call(struct vhostctl_devq *q)
 	}
 }
 
+/* The region holding guest physical address @addr, by binary search, or NULL. */
+static inline const struct vhostctl_devq_region *region_of(const struct vhc_memmap *m,
+							   uint64_t addr)
+{
+	unsigned int lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		unsigned int mid = (lo + hi) / 2;
+
+		if (addr < m->r[mid].gpa)
+			hi = mid;
+		else if (addr - m->r[mid].gpa >= m->r[mid].size)
+			lo = mid + 1;
+		else
+			return &m->r[mid];
+	}
+	return NULL;
+}
+
+/* ---- dirty log ------------------------------------------------------- */
+
+/* Mark the pages of [gpa, gpa+len); one beyond the bitmap is noted, not logged. */
+static void log_gpa(struct vhc_dirty_log *l, uint64_t gpa, uint64_t len)
+{
+	uint64_t end = gpa + len - 1, last;
+
+	if (!len)
+		return;
+	if (end < gpa)
+		end = UINT64_MAX;
+	last = end / VHC_LOG_PAGE;
+	for (uint64_t page = gpa / VHC_LOG_PAGE; page <= last; page++) {
+		if (page / 8 >= l->size) {
+			if (!l->missed) {
+				l->missed = true;
+				l->missed_gpa = page * VHC_LOG_PAGE;
+			}
+			return;
+		}
+		/* Release: the data is visible before the bit that says it changed. */
+		__atomic_fetch_or(&l->bitmap[page / 8], (uint8_t)(1u << (page % 8)),
+				  __ATOMIC_RELEASE);
+	}
+}
+
+/* Mark len bytes written at host address p, inside one region of guest memory. */
+static void log_host(struct vhc_dirty_log *l, unsigned int *hint, const void *p, uint64_t len)
+{
+	const struct vhc_memmap *m = l->map;
+	uintptr_t a = (uintptr_t)p;
+	unsigned int i = *hint < m->n ? *hint : 0;
+
+	for (unsigned int k = 0; k < m->n; k++, i = i + 1 < m->n ? i + 1 : 0) {
+		const struct vhostctl_devq_region *r = &m->r[i];
+		uintptr_t h = (uintptr_t)r->host;
+
+		if (a < h || a - h >= r->size)
+			continue;
+		log_gpa(l, r->gpa + (a - h), len < r->size - (a - h) ? len : r->size - (a - h));
+		*hint = i;
+		return;
+	}
+}
+
+/* Mark len bytes of an element's writable part written from offset on. */
+static void log_in(struct vhc_dirty_log *l, unsigned int *hint,
+		   const struct vhostctl_devq_elem *e, size_t offset, size_t len)
+{
+	for (unsigned int i = e->out; i < e->out + e->in && len; i++) {
+		const struct iovec *v = &e->iov[i];
+		size_t n;
+
+		if (offset >= v->iov_len) {
+			offset -= v->iov_len;
+			continue;
+		}
+		n = v->iov_len - offset;
+		if (n > len)
+			n = len;
+		log_host(l, hint, (char *)v->iov_base + offset, n);
+		len -= n;
+		offset = 0;
+	}
+}
+
+/* Split: a write of len bytes at offset off of the used ring, at its log address. */
+static void log_used_ring(struct vhostctl_devq *q, uint64_t off, uint64_t len)
+{
+	if (q->cfg.log_used)
+		log_gpa(q->cfg.dlog, q->cfg.log_addr + off, len);
+}
+
+/*
+ * Packed: QEMU gives the device event area's address as the log address,
+ * so ring writes are logged where the memory table puts them.
+ */
+static void log_ring_host(struct vhostctl_devq *q, const void *p, uint64_t len)
+{
+	if (q->cfg.log_used)
+		log_host(q->cfg.dlog, &q->log_hint, p, len);
+}
+
+/* What a push wrote: the buffer's first written bytes and the ring entry. */
+static void log_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e, uint32_t written)
+{
+	unsigned int num = q->cfg.num;
+
+	log_in(q->cfg.dlog, &q->log_hint, e, 0, written);
+	if (q->cfg.packed) {
+		unsigned int slot = q->last_used >= e->ndesc ?
+				    (unsigned int)(q->last_used - e->ndesc) :
+				    q->last_used + num - e->ndesc;
+
+		log_ring_host(q, &q->pring[slot], sizeof(struct pdesc));
+	} else {
+		log_used_ring(q, 4 + 8ull * ((uint16_t)(q->used_idx - 1) & (num - 1)), 8);
+	}
+}
+
+/* After a flush: the used index (split), and the frontend's log eventfd. */
+static void log_flush(struct vhostctl_devq *q)
+{
+	uint64_t one = 1;
+
+	if (!q->cfg.packed)
+		log_used_ring(q, 2, 2);
+	if (q->cfg.dlog->fd >= 0 && write(q->cfg.dlog->fd, &one, sizeof(one)) < 0) {
+		/* A full counter: the frontend has a wakeup pending already. */
+	}
+}
+
+void vhc_devq_set_log(struct vhostctl_devq *q, bool log_used, uint64_t log_addr)
+{
+	q->cfg.log_used = log_used;
+	q->cfg.log_addr = log_addr;
+	q->logging = q->cfg.dlog && q->cfg.dlog->active;
+}
+
 /* Translate one descriptor into iovecs; it may span adjacent regions. */
 static int add_buf(struct vhostctl_devq *q, uint64_t addr, uint32_t len, struct iovec *iov,
 		   unsigned int *n, unsigned int max)
 {
-	const struct vhc_memmap *m = q->map;
-
 	if (addr + len < addr)
 		return -EIO;
 	while (len) {
-		const struct vhostctl_devq_region *r = NULL;
-		unsigned int lo = 0, hi = m->n;
+		const struct vhostctl_devq_region *r = region_of(q->map, addr);
 		uint64_t chunk;
 
-		while (lo < hi) {
-			unsigned int mid = (lo + hi) / 2;
-
-			if (addr < m->r[mid].gpa) {
-				hi = mid;
-			} else if (addr - m->r[mid].gpa >= m->r[mid].size) {
-				lo = mid + 1;
-			} else {
-				r = &m->r[mid];
-				break;
-			}
-		}
 		if (!r)
 			return -EIO;
 		chunk = r->size - (addr - r->gpa);
@@ -264,6 +461,26 @@ static int add_buf(struct vhostctl_devq *q, uint64_t addr, uint32_t len, struct 
 		len -= (uint32_t)chunk;
 	}
 	return 0;
+}
+
+/* Whether [addr, addr+len) is all guest memory (it may span adjacent regions). */
+static bool gpa_range_ok(const struct vhc_memmap *m, uint64_t addr, uint64_t len)
+{
+	if (addr + len < addr)
+		return false;
+	while (len) {
+		const struct vhostctl_devq_region *r = region_of(m, addr);
+		uint64_t chunk;
+
+		if (!r)
+			return false;
+		chunk = r->size - (addr - r->gpa);
+		if (chunk > len)
+			chunk = len;
+		addr += chunk;
+		len -= chunk;
+	}
+	return true;
 }
 
 struct walk {
@@ -297,11 +514,12 @@ static int walk_one(struct vhostctl_devq *q, struct walk *w, uint64_t addr, uint
 	return 0;
 }
 
-static void walk_init(struct walk *w, struct vhostctl_devq_elem *e, struct iovec *iov,
-		      unsigned int max)
+static void walk_init(struct vhostctl_devq *q, struct walk *w, struct vhostctl_devq_elem *e,
+		      struct iovec *iov, unsigned int max)
 {
 	memset(e, 0, sizeof(*e));
 	e->iov = iov;
+	e->priv = q->cfg.dlog;
 	w->e = e;
 	w->iov = iov;
 	w->max = max;
@@ -378,7 +596,7 @@ static int split_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, stru
 	}
 	if (head >= num)
 		return broken(q);
-	walk_init(&w, e, iov, max);
+	walk_init(q, &w, e, iov, max);
 	r = split_chain(q, head, &w);
 	if (r == -ENOBUFS)
 		return r;
@@ -397,12 +615,16 @@ static int split_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, stru
 		/* Release: the counter is in place when the flag says inflight. */
 		__atomic_store_n(&q->infl->desc[head].inflight, 1, __ATOMIC_RELEASE);
 	}
-	if (q->cfg.event_idx)
+	if (q->cfg.event_idx) {
 		st16(q->avail_event, q->last_avail);
+		if (__builtin_expect(q->logging, 0))
+			log_used_ring(q, 4 + 8ull * num, 2);
+	}
 	return 1;
 }
 
-static int split_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e, uint32_t len)
+static ALWAYS_INLINE int split_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e,
+				     uint32_t len)
 {
 	struct used_elem *u = &q->used_ring[q->used_idx & (q->cfg.num - 1)];
 
@@ -425,7 +647,7 @@ static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
 	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
 }
 
-static int split_flush(struct vhostctl_devq *q)
+static ALWAYS_INLINE int split_flush(struct vhostctl_devq *q)
 {
 	uint16_t old = q->flushed, new_idx = q->used_idx;
 	bool notify;
@@ -461,12 +683,17 @@ static int split_flush(struct vhostctl_devq *q)
 static int split_notify(struct vhostctl_devq *q, int enable)
 {
 	if (q->cfg.event_idx) {
-		if (enable)
+		if (enable) {
 			st16(q->avail_event, q->last_avail);
+			if (q->logging)
+				log_used_ring(q, 4 + 8ull * q->cfg.num, 2);
+		}
 	} else {
 		uint16_t f = ld16(&q->used_hdr[0]);
 
 		st16(&q->used_hdr[0], enable ? f & ~USED_F_NO_NOTIFY : f | USED_F_NO_NOTIFY);
+		if (q->logging)
+			log_used_ring(q, 0, 2);
 	}
 	if (!enable)
 		return 0;
@@ -477,19 +704,119 @@ static int split_notify(struct vhostctl_devq *q, int enable)
 
 /* ---- packed ---------------------------------------------------------- */
 
-static int packed_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, struct iovec *iov,
-		      unsigned int max)
+/* One packed descriptor (from the ring, or a recorded copy) into the walk. */
+static ALWAYS_INLINE int packed_desc(struct vhostctl_devq *q, struct walk *w, const struct pdesc *d,
+				      bool first)
+{
+	const struct pdesc *t;
+	unsigned int tn;
+	int r;
+
+	if (!(d->flags & DESC_F_INDIRECT))
+		return walk_one(q, w, d->addr, d->len, d->flags);
+	if (!q->cfg.indirect || !first || (d->flags & DESC_F_NEXT) || !d->len ||
+	    d->len % sizeof(struct pdesc) || d->len / sizeof(struct pdesc) > VHC_VU_MAX_QUEUE_SIZE)
+		return -EIO;
+	t = vhc_memmap_gpa(q->map, d->addr, d->len);
+	if (!t || ((uintptr_t)t & 7))
+		return -EIO;
+	tn = d->len / sizeof(struct pdesc);
+	for (unsigned int k = 0; k < tn; k++) {
+		struct pdesc td;
+
+		memcpy(&td, &t[k], sizeof(td));
+		if (td.flags & DESC_F_INDIRECT)
+			return -EIO;
+		r = walk_one(q, w, td.addr, td.len, td.flags);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* Copy a descriptor into an inflight entry (the entry is not in flight yet). */
+static void pk_record(struct infl_pdesc *ent, const struct pdesc *d)
+{
+	__atomic_store_n(&ent->addr, d->addr, __ATOMIC_RELAXED);
+	__atomic_store_n(&ent->len, d->len, __ATOMIC_RELAXED);
+	__atomic_store_n(&ent->id, d->id, __ATOMIC_RELAXED);
+	__atomic_store_n(&ent->flags, d->flags, __ATOMIC_RELAXED);
+}
+
+/*
+ * The buffer recorded in entries head..last is in flight: mark it and take
+ * its entries off the free list.  Buffer ids index the driver's own table:
+ * below the ring size, one buffer per id (what the lookup at push needs).
+ */
+static int pk_pop_commit(struct vhostctl_devq *q, uint16_t head, uint16_t last, uint16_t next_free,
+			 uint16_t count, uint16_t id)
+{
+	struct infl_packed *r = q->pinfl;
+	struct infl_pdesc *h = &r->desc[head];
+
+	if (id >= q->cfg.num || q->pk_head[id] != PK_NONE)
+		return -EIO;
+	__atomic_store_n(&h->num, count, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->last, last, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->counter, ++q->counter, __ATOMIC_RELAXED);
+	/* Release: the entries are complete before the head says inflight. */
+	__atomic_store_n(&h->inflight, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->free_head, next_free, __ATOMIC_RELEASE);
+	/* The commit: a successor rolls the free list back to old_free_head. */
+	__atomic_store_n(&r->old_free_head, next_free, __ATOMIC_RELEASE);
+	q->pk_free = next_free;
+	q->pk_head[id] = head;
+	return 0;
+}
+
+static int packed_pop_resubmit(struct vhostctl_devq *q, struct vhostctl_devq_elem *e,
+			       struct iovec *iov, unsigned int max)
+{
+	const struct pk_resub *rs = &q->pres[q->resubmit_pos];
+	const struct pdesc *d = &q->resub_desc[rs->first];
+	struct walk w;
+	uint16_t id = d[rs->n - 1].id;
+	int r;
+
+	walk_init(q, &w, e, iov, max);
+	for (unsigned int i = 0; i < rs->n; i++) {
+		r = packed_desc(q, &w, &d[i], i == 0);
+		if (r == -ENOBUFS)
+			return r;
+		if (r)
+			return broken(q);
+	}
+	if (q->pk_head[id] != PK_NONE)
+		return broken(q);
+	walk_done(&w);
+	e->id = id;
+	e->ndesc = rs->n;
+	q->pk_head[id] = rs->head;
+	q->resubmit_pos++;
+	q->last_pop_resub = true;
+	return 1;
+}
+
+/*
+ * One body for both: @track is a constant, so the queue without an inflight
+ * region pays nothing for the tracking (one test, in packed_pop()).
+ */
+static ALWAYS_INLINE int packed_pop_body(struct vhostctl_devq *q, struct vhostctl_devq_elem *e,
+					 struct iovec *iov, unsigned int max, const bool track)
 {
 	unsigned int num = q->cfg.num, count = 0;
 	uint16_t idx = q->last_avail, flags, id = 0;
+	uint16_t ent = q->pk_free, last = 0;
 	bool wrap = q->avail_wrap;
 	struct walk w;
 	int r;
 
+	if (track && q->resubmit_pos < q->nresubmit)
+		return packed_pop_resubmit(q, e, iov, max);
 	flags = __atomic_load_n(&q->pring[idx].flags, __ATOMIC_ACQUIRE);
 	if (!!(flags & PDESC_F_AVAIL) != wrap || !!(flags & PDESC_F_USED) == wrap)
 		return 0;
-	walk_init(&w, e, iov, max);
+	walk_init(q, &w, e, iov, max);
 	for (;;) {
 		struct pdesc d;
 
@@ -500,36 +827,18 @@ static int packed_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, str
 			d.flags = __atomic_load_n(&q->pring[idx].flags, __ATOMIC_ACQUIRE);
 		else
 			d.flags = flags;
-		if (d.flags & DESC_F_INDIRECT) {
-			const struct pdesc *t;
-			unsigned int tn;
-
-			if (!q->cfg.indirect || count > 1 || (d.flags & DESC_F_NEXT) || !d.len ||
-			    d.len % sizeof(struct pdesc) ||
-			    d.len / sizeof(struct pdesc) > VHC_VU_MAX_QUEUE_SIZE)
+		r = packed_desc(q, &w, &d, count == 1);
+		if (r == -ENOBUFS)
+			return r;
+		if (r)
+			return broken(q);
+		if (track) {
+			/* Into the next free entry; nothing is committed until the end. */
+			if (ent >= num)
 				return broken(q);
-			t = vhc_memmap_gpa(q->map, d.addr, d.len);
-			if (!t || ((uintptr_t)t & 7))
-				return broken(q);
-			tn = d.len / sizeof(struct pdesc);
-			for (unsigned int k = 0; k < tn; k++) {
-				struct pdesc td;
-
-				memcpy(&td, &t[k], sizeof(td));
-				if (td.flags & DESC_F_INDIRECT)
-					return broken(q);
-				r = walk_one(q, &w, td.addr, td.len, td.flags);
-				if (r == -ENOBUFS)
-					return r;
-				if (r)
-					return broken(q);
-			}
-		} else {
-			r = walk_one(q, &w, d.addr, d.len, d.flags);
-			if (r == -ENOBUFS)
-				return r;
-			if (r)
-				return broken(q);
+			pk_record(&q->pinfl->desc[ent], &d);
+			last = ent;
+			ent = __atomic_load_n(&q->pinfl->desc[ent].next, __ATOMIC_RELAXED);
 		}
 		id = d.id;
 		if (++idx >= num) {
@@ -540,6 +849,11 @@ static int packed_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, str
 			break;
 	}
 	walk_done(&w);
+	if (track) {
+		if (pk_pop_commit(q, q->pk_free, last, ent, (uint16_t)count, id))
+			return broken(q);
+		q->last_pop_resub = false;
+	}
 	e->id = id;
 	e->ndesc = (uint16_t)count;
 	q->last_avail = idx;
@@ -547,28 +861,112 @@ static int packed_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, str
 	return 1;
 }
 
-static int packed_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e, uint32_t len)
+static __attribute__((noinline)) int packed_pop_tracked(struct vhostctl_devq *q,
+							struct vhostctl_devq_elem *e,
+							struct iovec *iov, unsigned int max)
+{
+	return packed_pop_body(q, e, iov, max, true);
+}
+
+static int packed_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, struct iovec *iov,
+		      unsigned int max)
+{
+	if (q->pinfl)
+		return packed_pop_tracked(q, e, iov, max);
+	return packed_pop_body(q, e, iov, max, false);
+}
+
+/* Back on the free list: the entries of the buffer @id, committed at once. */
+static int pk_release(struct vhostctl_devq *q, uint16_t id)
+{
+	struct infl_packed *r = q->pinfl;
+	uint16_t head, last;
+
+	if (id >= q->cfg.num || (head = q->pk_head[id]) == PK_NONE)
+		return -EIO;
+	last = __atomic_load_n(&r->desc[head].last, __ATOMIC_RELAXED);
+	if (last >= q->cfg.num)
+		return -EIO;
+	__atomic_store_n(&r->desc[last].next, q->pk_free, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->free_head, head, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->old_free_head, head, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->desc[head].inflight, 0, __ATOMIC_RELEASE);
+	q->pk_free = head;
+	q->pk_head[id] = PK_NONE;
+	return 0;
+}
+
+static ALWAYS_INLINE int packed_push_body(struct vhostctl_devq *q,
+					  const struct vhostctl_devq_elem *e, uint32_t len,
+					  const bool track)
 {
 	struct pdesc *d = &q->pring[q->last_used];
 	uint16_t flags = q->used_wrap ? (PDESC_F_AVAIL | PDESC_F_USED) : 0;
+	struct infl_packed *r = q->pinfl;
+	uint16_t used = q->last_used, head = 0;
+	bool wrap = q->used_wrap;
 
 	if (!e->ndesc || e->ndesc > q->cfg.num)
 		return -EINVAL;
+	used += e->ndesc;
+	if (used >= q->cfg.num) {
+		used -= (uint16_t)q->cfg.num;
+		wrap = !wrap;
+	}
+	if (track) {
+		uint16_t last;
+
+		/*
+		 * The buffer's entries go back on the free list and the used
+		 * index moves, uncommitted: a successor that finds the
+		 * descriptor below not yet published rolls this back.
+		 */
+		if (e->id >= q->cfg.num || (head = q->pk_head[e->id]) == PK_NONE)
+			return broken(q);
+		last = __atomic_load_n(&r->desc[head].last, __ATOMIC_RELAXED);
+		if (last >= q->cfg.num)
+			return broken(q);
+		__atomic_store_n(&r->desc[last].next, q->pk_free, __ATOMIC_RELEASE);
+		__atomic_store_n(&r->free_head, head, __ATOMIC_RELEASE);
+		__atomic_store_n(&r->used_idx, used, __ATOMIC_RELEASE);
+		__atomic_store_n(&r->used_wrap_counter, wrap, __ATOMIC_RELEASE);
+	}
 	if (len)
 		flags |= DESC_F_WRITE;
 	__atomic_store_n(&d->id, e->id, __ATOMIC_RELAXED);
 	__atomic_store_n(&d->len, len, __ATOMIC_RELAXED);
 	/* Release: id and len are visible before the flags that hand the slot back. */
 	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
-	q->last_used += e->ndesc;
-	if (q->last_used >= q->cfg.num) {
-		q->last_used -= (uint16_t)q->cfg.num;
-		q->used_wrap = !q->used_wrap;
+	if (track) {
+		/* Published: no longer in flight; commit. */
+		__atomic_store_n(&r->desc[head].inflight, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&r->old_free_head, head, __ATOMIC_RELEASE);
+		__atomic_store_n(&r->old_used_idx, used, __ATOMIC_RELEASE);
+		__atomic_store_n(&r->old_used_wrap_counter, wrap, __ATOMIC_RELEASE);
+		q->pk_free = head;
+		q->pk_head[e->id] = PK_NONE;
 	}
+	q->last_used = used;
+	q->used_wrap = wrap;
 	return 0;
 }
 
-static int packed_flush(struct vhostctl_devq *q)
+static __attribute__((noinline)) int packed_push_tracked(struct vhostctl_devq *q,
+							 const struct vhostctl_devq_elem *e,
+							 uint32_t len)
+{
+	return packed_push_body(q, e, len, true);
+}
+
+static ALWAYS_INLINE int packed_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e,
+				      uint32_t len)
+{
+	if (q->pinfl)
+		return packed_push_tracked(q, e, len);
+	return packed_push_body(q, e, len, false);
+}
+
+static ALWAYS_INLINE int packed_flush(struct vhostctl_devq *q)
 {
 	uint16_t flags, off_wrap, off, new_idx = q->last_used, old = q->signalled;
 	bool notify;
@@ -600,13 +998,15 @@ static int packed_notify(struct vhostctl_devq *q, int enable)
 	uint16_t flags;
 
 	st16(&q->dev_evt[1], enable ? EVT_ENABLE : EVT_DISABLE);
+	if (q->logging)
+		log_ring_host(q, &q->dev_evt[1], 2);
 	if (!enable)
 		return 0;
 	/* Full barrier: our enable is visible before we look at the next slot again. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	flags = __atomic_load_n(&q->pring[q->last_avail].flags, __ATOMIC_ACQUIRE);
-	return !!(flags & PDESC_F_AVAIL) == q->avail_wrap &&
-	       !!(flags & PDESC_F_USED) != q->avail_wrap;
+	return (!!(flags & PDESC_F_AVAIL) == q->avail_wrap &&
+		!!(flags & PDESC_F_USED) != q->avail_wrap) || q->resubmit_pos < q->nresubmit;
 }
 
 /* ---- setup ----------------------------------------------------------- */
@@ -622,9 +1022,9 @@ static void *ring_addr(struct vhostctl_devq *q, uint64_t addr, uint64_t len, uns
 
 size_t vhc_inflight_queue_size(unsigned int num, bool packed)
 {
-	size_t sz = sizeof(struct infl_split) + (size_t)num * sizeof(struct infl_desc);
+	size_t sz = packed ? sizeof(struct infl_packed) + (size_t)num * sizeof(struct infl_pdesc) :
+			     sizeof(struct infl_split) + (size_t)num * sizeof(struct infl_desc);
 
-	(void)packed;
 	return (sz + 63) & ~(size_t)63;
 }
 
@@ -648,6 +1048,20 @@ int vhc_devq_remap(struct vhostctl_devq *q)
 	q->used_ring = (struct used_elem *)(q->used_hdr + 2);
 	q->avail_event = (uint16_t *)(q->used_ring + num);
 	return 0;
+}
+
+/* A region that breaks the layout's rules: say why, refuse the ring. */
+__attribute__((format(printf, 2, 3)))
+static int infl_bad(struct vhostctl_devq *q, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (q->cfg.why && q->cfg.whylen) {
+		va_start(ap, fmt);
+		vsnprintf(q->cfg.why, q->cfg.whylen, fmt, ap);
+		va_end(ap);
+	}
+	return -EBADMSG;
 }
 
 static int cmp_counter(const void *a, const void *b, void *arg)
@@ -677,6 +1091,9 @@ static int inflight_restore(struct vhostctl_devq *q)
 		r->used_idx = used;
 		return 0;
 	}
+	if ((uint16_t)(used - r->used_idx) > num)
+		return infl_bad(q, "used index %u is %u past the region's %u (ring of %u)", used,
+				(uint16_t)(used - r->used_idx), r->used_idx, num);
 	/* Entries published but not yet retired when the old backend stopped. */
 	for (uint16_t i = r->used_idx; i != used; i++)
 		r->desc[q->used_ring[i & (num - 1)].id % num].inflight = 0;
@@ -695,6 +1112,232 @@ static int inflight_restore(struct vhostctl_devq *q)
 	/* Every popped request is either used or inflight. */
 	q->last_avail = (uint16_t)(used + n);
 	return (int)n;
+}
+
+static int cmp_resub(const void *a, const void *b)
+{
+	uint64_t ca = ((const struct pk_resub *)a)->counter;
+	uint64_t cb = ((const struct pk_resub *)b)->counter;
+
+	return ca < cb ? -1 : ca > cb;
+}
+
+/* A recorded descriptor that a pop would accept, as far as the region tells. */
+static bool pk_desc_ok(struct vhostctl_devq *q, const struct pdesc *d, unsigned int n)
+{
+	if (!(d->flags & DESC_F_INDIRECT))
+		return gpa_range_ok(q->map, d->addr, d->len);
+	if (!q->cfg.indirect || n != 1 || !d->len || d->len % sizeof(struct pdesc) ||
+	    d->len / sizeof(struct pdesc) > VHC_VU_MAX_QUEUE_SIZE)
+		return false;
+	return vhc_memmap_gpa(q->map, d->addr, d->len) != NULL;
+}
+
+/*
+ * The request whose head entry is @head: follow its chain, each entry once
+ * (seen[] marks 1 free, 2 taken), copy its descriptors to resub_desc[*total],
+ * check them; fill @rs.
+ */
+static int pk_take_request(struct vhostctl_devq *q, uint16_t head, uint8_t *seen,
+			   unsigned int *total, struct pk_resub *rs)
+{
+	struct infl_packed *r = q->pinfl;
+	unsigned int num = q->cfg.num, left = num - *total;
+	uint16_t cnt = __atomic_load_n(&r->desc[head].num, __ATOMIC_RELAXED);
+	uint16_t last = __atomic_load_n(&r->desc[head].last, __ATOMIC_RELAXED), cur = head, id;
+
+	if (!cnt || cnt > left)
+		return infl_bad(q, "request at entry %u: %u descriptors (%u left in a ring of %u)",
+				head, cnt, left, num);
+	rs->head = head;
+	rs->first = (uint16_t)*total;
+	rs->n = cnt;
+	rs->counter = __atomic_load_n(&r->desc[head].counter, __ATOMIC_RELAXED);
+	for (unsigned int k = 0; k < cnt; k++) {
+		struct pdesc *d = &q->resub_desc[*total + k];
+		struct infl_pdesc *ent;
+
+		if (cur >= num)
+			return infl_bad(q, "request at entry %u links to entry %u (ring of %u)",
+					head, cur, num);
+		ent = &r->desc[cur];
+		/* Only a head says inflight; another one inside a chain is a second list. */
+		if (seen[cur] || (k && __atomic_load_n(&ent->inflight, __ATOMIC_RELAXED)))
+			return infl_bad(q, "entry %u is in two lists", cur);
+		seen[cur] = 2;
+		d->addr = __atomic_load_n(&ent->addr, __ATOMIC_RELAXED);
+		d->len = __atomic_load_n(&ent->len, __ATOMIC_RELAXED);
+		d->id = __atomic_load_n(&ent->id, __ATOMIC_RELAXED);
+		d->flags = __atomic_load_n(&ent->flags, __ATOMIC_RELAXED);
+		if (!pk_desc_ok(q, d, cnt))
+			return infl_bad(q, "request at entry %u: descriptor at 0x%llx+%u outside "
+					"guest memory or malformed", head,
+					(unsigned long long)d->addr, d->len);
+		if (k + 1 < cnt)
+			cur = __atomic_load_n(&ent->next, __ATOMIC_RELAXED);
+	}
+	if (cur != last)
+		return infl_bad(q, "request at entry %u ends at entry %u, not at its last %u", head,
+				cur, last);
+	id = q->resub_desc[*total + cnt - 1].id;
+	if (id >= num || q->pk_head[id] != PK_NONE)
+		return infl_bad(q, "request at entry %u: buffer id %u (ring of %u)%s", head, id,
+				num, id < num ? " twice" : "");
+	q->pk_head[id] = head;
+	*total += cnt;
+	return 0;
+}
+
+/* A fresh region: nothing in flight, every entry free. */
+static void pk_region_init(struct vhostctl_devq *q)
+{
+	struct infl_packed *r = q->pinfl;
+	unsigned int num = q->cfg.num;
+
+	memset(r, 0, vhc_inflight_queue_size(num, true));
+	r->desc_num = (uint16_t)num;
+	for (unsigned int i = 0; i < num; i++)
+		r->desc[i].next = (uint16_t)(i + 1);
+	r->used_idx = r->old_used_idx = q->last_used;
+	r->used_wrap_counter = r->old_used_wrap_counter = q->used_wrap;
+	q->pk_free = 0;
+	__atomic_store_n(&r->version, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Packed ring, region kept by a predecessor: finish or roll back the update
+ * it was making (the used descriptor at old_used_idx tells whether it was
+ * published), then check every index: the free list and the chains of the
+ * requests in flight must be within the ring, without loops, disjoint, and
+ * together hold every entry.  Requests in flight are copied out, oldest
+ * first, to be resubmitted; the ring resumes at the committed used index
+ * and, past every request in flight, at the available index.
+ */
+static int packed_restore(struct vhostctl_devq *q)
+{
+	struct infl_packed *r = q->pinfl;
+	unsigned int num = q->cfg.num, nfree = 0, total = 0, n = 0;
+	uint16_t version = __atomic_load_n(&r->version, __ATOMIC_ACQUIRE);
+	uint16_t used, old_used, free_head, old_free, cur, avail;
+	uint8_t wrap, old_wrap, *seen;
+	int err = 0;
+
+	q->pk_head = malloc(num * sizeof(*q->pk_head));
+	if (!q->pk_head)
+		return -ENOMEM;
+	memset(q->pk_head, 0xff, num * sizeof(*q->pk_head));
+	if (!version) {
+		pk_region_init(q);
+		return 0;
+	}
+	if (version != 1)
+		return infl_bad(q, "version %u", version);
+	if (r->desc_num != num)
+		return infl_bad(q, "region for a ring of %u, this ring has %u", r->desc_num, num);
+	used = __atomic_load_n(&r->used_idx, __ATOMIC_RELAXED);
+	old_used = __atomic_load_n(&r->old_used_idx, __ATOMIC_RELAXED);
+	wrap = __atomic_load_n(&r->used_wrap_counter, __ATOMIC_RELAXED);
+	old_wrap = __atomic_load_n(&r->old_used_wrap_counter, __ATOMIC_RELAXED);
+	free_head = __atomic_load_n(&r->free_head, __ATOMIC_RELAXED);
+	old_free = __atomic_load_n(&r->old_free_head, __ATOMIC_RELAXED);
+	if (used >= num || old_used >= num || wrap > 1 || old_wrap > 1)
+		return infl_bad(q, "used index %u/%u wrap %u/%u (ring of %u)", used, old_used, wrap,
+				old_wrap, num);
+	if (free_head > num || old_free > num)
+		return infl_bad(q, "free list head %u/%u (ring of %u)", free_head, old_free, num);
+	if (used != old_used || wrap != old_wrap) {
+		uint16_t f = __atomic_load_n(&q->pring[old_used].flags, __ATOMIC_ACQUIRE);
+
+		/* Still available with the old wrap counter: never published, roll back. */
+		if (!(!!(f & PDESC_F_AVAIL) == old_wrap && !!(f & PDESC_F_USED) != old_wrap)) {
+			old_used = used;
+			old_wrap = wrap;
+			old_free = free_head;
+		}
+	}
+	seen = calloc(num, 1);
+	q->pres = calloc(num, sizeof(*q->pres));
+	q->resub_desc = calloc(num, sizeof(*q->resub_desc));
+	if (!seen || !q->pres || !q->resub_desc) {
+		free(seen);
+		return -ENOMEM;
+	}
+	for (cur = old_free; cur != num; cur = __atomic_load_n(&r->desc[cur].next,
+								__ATOMIC_RELAXED)) {
+		if (cur > num) {
+			err = infl_bad(q, "free list links to entry %u (ring of %u)", cur, num);
+			goto out;
+		}
+		if (seen[cur]) {
+			err = infl_bad(q, "free list loops at entry %u", cur);
+			goto out;
+		}
+		seen[cur] = 1;
+		nfree++;
+	}
+	/* Heads: entries off the free list that say inflight. */
+	for (unsigned int i = 0; i < num; i++) {
+		uint8_t infl = __atomic_load_n(&r->desc[i].inflight, __ATOMIC_ACQUIRE);
+
+		if (seen[i] || !infl)
+			continue;
+		if (infl > 1) {
+			err = infl_bad(q, "entry %u: inflight %u", i, infl);
+			goto out;
+		}
+		err = pk_take_request(q, (uint16_t)i, seen, &total, &q->pres[n]);
+		if (err)
+			goto out;
+		if (q->pres[n].counter > q->counter)
+			q->counter = q->pres[n].counter;
+		n++;
+	}
+	if (nfree + total != num) {
+		err = infl_bad(q, "%u entries free, %u in flight: %u lost (ring of %u)", nfree,
+			       total, num - nfree - total, num);
+		goto out;
+	}
+	qsort(q->pres, n, sizeof(*q->pres), cmp_resub);
+	for (unsigned int k = 1; k < n; k++) {
+		if (q->pres[k].counter != q->pres[k - 1].counter)
+			continue;
+		err = infl_bad(q, "requests at entries %u and %u have the same counter %llu",
+			       q->pres[k - 1].head, q->pres[k].head,
+			       (unsigned long long)q->pres[k].counter);
+		goto out;
+	}
+	/* Valid: write the outcome back (free entries are not in flight). */
+	for (unsigned int i = 0; i < num; i++)
+		if (seen[i] == 1 && r->desc[i].inflight)
+			__atomic_store_n(&r->desc[i].inflight, 0, __ATOMIC_RELEASE);
+	r->free_head = r->old_free_head = old_free;
+	r->used_idx = r->old_used_idx = old_used;
+	r->used_wrap_counter = r->old_used_wrap_counter = old_wrap;
+	/* Resubmissions hold their buffer ids again when popped. */
+	memset(q->pk_head, 0xff, num * sizeof(*q->pk_head));
+	q->pk_free = old_free;
+	q->nresubmit = n;
+	q->last_used = old_used;
+	q->used_wrap = old_wrap;
+	avail = (uint16_t)(old_used + total);
+	q->avail_wrap = old_wrap;
+	if (avail >= num) {
+		avail -= (uint16_t)num;
+		q->avail_wrap = !old_wrap;
+	}
+	q->last_avail = avail;
+	err = (int)n;
+out:
+	free(seen);
+	return err;
+}
+
+static void devq_free_private(struct vhostctl_devq *q)
+{
+	free(q->resubmit);
+	free(q->pk_head);
+	free(q->pres);
+	free(q->resub_desc);
 }
 
 static int devq_init(struct vhostctl_devq *q)
@@ -719,6 +1362,15 @@ static int devq_init(struct vhostctl_devq *q)
 		}
 		if (q->last_avail >= num || q->last_used >= num)
 			return -EINVAL;
+		if (q->cfg.inflight) {
+			if (q->cfg.inflight_size < vhc_inflight_queue_size(num, true))
+				return infl_bad(q, "%zu bytes for a packed ring of %u",
+						q->cfg.inflight_size, num);
+			q->pinfl = q->cfg.inflight;
+			r = packed_restore(q);
+			if (r < 0)
+				return r;
+		}
 		q->signalled = q->last_used;
 		q->signalled_wrap = q->used_wrap;
 		return 0;
@@ -728,7 +1380,8 @@ static int devq_init(struct vhostctl_devq *q)
 	q->flushed = q->used_idx;
 	if (q->cfg.inflight) {
 		if (q->cfg.inflight_size < vhc_inflight_queue_size(num, false))
-			return -EINVAL;
+			return infl_bad(q, "%zu bytes for a split ring of %u", q->cfg.inflight_size,
+					num);
 		q->infl = q->cfg.inflight;
 		r = inflight_restore(q);
 		if (r < 0)
@@ -751,11 +1404,12 @@ struct vhostctl_devq *vhc_devq_create(const struct vhc_memmap *map, const struct
 	q->cfg = *cfg;
 	r = devq_init(q);
 	if (r) {
-		free(q->resubmit);
+		devq_free_private(q);
 		free(q);
 		*err = r;
 		return NULL;
 	}
+	vhc_devq_set_log(q, cfg->log_used, cfg->log_addr);
 	return q;
 }
 
@@ -773,8 +1427,9 @@ int vhc_devq_inflight_resubmit(struct vhostctl_devq *q, uint16_t *heads, unsigne
 {
 	unsigned int n = q->nresubmit < max ? q->nresubmit : max;
 
-	if (n)
-		memcpy(heads, q->resubmit, n * sizeof(*heads));
+	for (unsigned int i = 0; i < n; i++)
+		heads[i] = q->pinfl ? q->resub_desc[q->pres[i].first + q->pres[i].n - 1].id :
+				      q->resubmit[i];
 	return (int)q->nresubmit;
 }
 
@@ -833,7 +1488,7 @@ VHC_EXPORT void vhostctl_devq_free(struct vhostctl_devq *q)
 	if (!q)
 		return;
 	free(q->own.r);
-	free(q->resubmit);
+	devq_free_private(q);
 	free(q);
 }
 
@@ -857,6 +1512,16 @@ VHC_EXPORT int vhostctl_devq_unpop(struct vhostctl_devq *q, const struct vhostct
 	if (q->cfg.packed) {
 		if (!elem->ndesc || elem->ndesc > q->cfg.num)
 			return vhc_err(EINVAL);
+		if (q->last_pop_resub) {
+			/* A resubmission: it stays in flight in the region, popped again later. */
+			q->last_pop_resub = false;
+			q->resubmit_pos--;
+			if (elem->id < q->cfg.num)
+				q->pk_head[elem->id] = PK_NONE;
+			return 0;
+		}
+		if (q->pinfl && pk_release(q, elem->id))
+			return vhc_err(EINVAL);
 		if (q->last_avail >= elem->ndesc) {
 			q->last_avail -= elem->ndesc;
 		} else {
@@ -872,10 +1537,27 @@ VHC_EXPORT int vhostctl_devq_unpop(struct vhostctl_devq *q, const struct vhostct
 		return 0;
 	}
 	q->last_avail--;
-	if (q->cfg.event_idx)
+	if (q->cfg.event_idx) {
 		st16(q->avail_event, q->last_avail);
+		if (q->logging)
+			log_used_ring(q, 4 + 8ull * q->cfg.num, 2);
+	}
 	if (q->infl)
 		q->infl->desc[elem->id % q->cfg.num].inflight = 0;
+	return 0;
+}
+
+/* The slow path of vhostctl_devq_push() while logging: push, then mark. */
+static __attribute__((noinline)) int push_logged(struct vhostctl_devq *q,
+						 const struct vhostctl_devq_elem *elem,
+						 uint32_t written)
+{
+	int r = q->cfg.packed ? packed_push(q, elem, written) : split_push(q, elem, written);
+
+	if (r)
+		return vhc_ret(r);
+	q->pending++;
+	log_push(q, elem, written);
 	return 0;
 }
 
@@ -888,10 +1570,21 @@ VHC_EXPORT int vhostctl_devq_push(struct vhostctl_devq *q, const struct vhostctl
 		return vhc_err(EINVAL);
 	if (q->broken)
 		return vhc_err(EIO);
+	if (__builtin_expect(q->logging, 0))
+		return push_logged(q, elem, written);
 	r = q->cfg.packed ? packed_push(q, elem, written) : split_push(q, elem, written);
 	if (!r)
 		q->pending++;
 	return vhc_ret(r);
+}
+
+/* The slow path of vhostctl_devq_flush() while logging: flush, then mark. */
+static __attribute__((noinline)) int flush_logged(struct vhostctl_devq *q)
+{
+	int r = q->cfg.packed ? packed_flush(q) : split_flush(q);
+
+	log_flush(q);
+	return r;
 }
 
 VHC_EXPORT int vhostctl_devq_flush(struct vhostctl_devq *q)
@@ -903,6 +1596,8 @@ VHC_EXPORT int vhostctl_devq_flush(struct vhostctl_devq *q)
 	if (!q->pending)
 		return 0;
 	q->pending = 0;
+	if (__builtin_expect(q->logging, 0))
+		return flush_logged(q);
 	return q->cfg.packed ? packed_flush(q) : split_flush(q);
 }
 
@@ -946,6 +1641,17 @@ static size_t devq_copy(const struct vhostctl_devq_elem *elem, unsigned int firs
 	return done;
 }
 
+/* The slow path of vhostctl_devq_copy_to() while logging: copy, then mark. */
+static __attribute__((noinline)) size_t copy_to_logged(const struct vhostctl_devq_elem *elem,
+						       size_t offset, const void *buf, size_t len)
+{
+	size_t n = devq_copy(elem, elem->out, elem->in, offset, (void *)buf, len, true);
+	unsigned int hint = 0;
+
+	log_in(elem->priv, &hint, elem, offset, n);
+	return n;
+}
+
 VHC_EXPORT size_t vhostctl_devq_copy_from(const struct vhostctl_devq_elem *elem, size_t offset,
 					  void *buf, size_t len)
 {
@@ -955,6 +1661,10 @@ VHC_EXPORT size_t vhostctl_devq_copy_from(const struct vhostctl_devq_elem *elem,
 VHC_EXPORT size_t vhostctl_devq_copy_to(const struct vhostctl_devq_elem *elem, size_t offset,
 					const void *buf, size_t len)
 {
+	const struct vhc_dirty_log *l = elem->priv;
+
+	if (__builtin_expect(l && l->active, 0))
+		return copy_to_logged(elem, offset, buf, len);
 	/* devq_copy() only writes through @buf when !to_iov. */
 	return devq_copy(elem, elem->out, elem->in, offset, (void *)buf, len, true);
 }

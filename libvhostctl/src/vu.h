@@ -225,6 +225,23 @@ int vhc_memmap_remove(struct vhc_memmap *m, uint64_t gpa, uint64_t size, uint64_
 void *vhc_memmap_gpa(const struct vhc_memmap *m, uint64_t gpa, uint64_t len);
 void *vhc_memmap_uva(const struct vhc_memmap *m, uint64_t uaddr, uint64_t len);
 
+/*
+ * The dirty log of a backend (SET_LOG_BASE), shared with its queues and the
+ * elements they pop: one bit per 4 KiB guest page.  Used by the dispatch
+ * thread only.
+ */
+#define VHC_LOG_PAGE 4096u
+
+struct vhc_dirty_log {
+	bool active;		/* VHOST_F_LOG_ALL acknowledged and a bitmap mapped */
+	uint8_t *bitmap;
+	uint64_t size;		/* bytes; pages from size * 8 on are not logged */
+	const struct vhc_memmap *map;	/* host pointer -> guest address */
+	int fd;			/* SET_LOG_FD eventfd, signalled after logging, or -1 */
+	bool missed;		/* a write beyond the bitmap was not logged */
+	uint64_t missed_gpa;
+};
+
 /* devq.c, for the backend */
 struct vhc_devq_cfg {
 	unsigned int num;
@@ -238,6 +255,11 @@ struct vhc_devq_cfg {
 	unsigned int index;
 	void *inflight;		/* this queue's inflight region, or NULL */
 	size_t inflight_size;
+	char *why;		/* why a region was refused (-EBADMSG), or NULL */
+	size_t whylen;
+	struct vhc_dirty_log *dlog;	/* the backend's dirty log state, or NULL */
+	bool log_used;		/* VHOST_VRING_F_LOG: log the ring's writes */
+	uint64_t log_addr;	/* split: guest address of the used ring, for the log */
 };
 
 struct vhostctl_devq *vhc_devq_create(const struct vhc_memmap *map, const struct vhc_devq_cfg *cfg,
@@ -246,6 +268,7 @@ int vhc_devq_remap(struct vhostctl_devq *q);
 uint32_t vhc_devq_base(const struct vhostctl_devq *q);
 void vhc_devq_set_call(struct vhostctl_devq *q, int fd);
 size_t vhc_inflight_queue_size(unsigned int num, bool packed);
+void vhc_devq_set_log(struct vhostctl_devq *q, bool log_used, uint64_t log_addr);
 int vhc_devq_inflight_resubmit(struct vhostctl_devq *q, uint16_t *heads, unsigned int max);
 
 /* vu_backend.c: ready-made devices free their state with the backend. */

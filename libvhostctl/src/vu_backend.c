@@ -3,7 +3,8 @@
  * vhost-user backend library: the socket (listen, connect or adopt), the
  * dispatch of every message, memory mapping (O(regions): one mmap each),
  * ring state as the spec defines it (started/stopped and enabled/disabled,
- * independent), inflight regions, the backend channel, device state, and
+ * independent), inflight regions (split and packed), dirty logging
+ * (LOG_SHMFD, VHOST_F_LOG_ALL), the backend channel, device state, and
  * accepting the next frontend after a disconnect.
  *
  * A frontend that breaks the protocol is cut off with a logged reason; the
@@ -33,6 +34,7 @@
 /* What the library implements on the backend side. */
 #define BE_PROTOCOL_FEATURES                                                   \
 	(VHC_BIT(VHOSTCTL_VU_PF_MQ) | VHC_BIT(VHOSTCTL_VU_PF_REPLY_ACK) |      \
+	 VHC_BIT(VHOSTCTL_VU_PF_LOG_SHMFD) |                                    \
 	 VHC_BIT(VHOSTCTL_VU_PF_BACKEND_REQ) | VHC_BIT(VHOSTCTL_VU_PF_CONFIG) | \
 	 VHC_BIT(VHOSTCTL_VU_PF_INFLIGHT_SHMFD) |                               \
 	 VHC_BIT(VHOSTCTL_VU_PF_RESET_DEVICE) |                                 \
@@ -87,6 +89,11 @@ struct vhostctl_vu_backend {
 	size_t infl_size;
 	int infl_fd;
 	unsigned int infl_nq, infl_qsize;
+
+	struct vhc_dirty_log dlog;	/* SET_LOG_BASE / SET_LOG_FD */
+	void *log_map;			/* the mapping (from a page boundary) */
+	size_t log_map_len;
+	bool log_reported;		/* a write beyond the log was reported */
 
 	int state_fd;		/* DEVICE_STATE load: pipe to read at CHECK */
 	int state_result;
@@ -170,14 +177,17 @@ static void queue_reset(struct vhostctl_vu_backend *be, unsigned int i)
 	vq->kick_fd = vq->call_fd = vq->err_fd = -1;
 }
 
-static int queue_start(struct vhostctl_vu_backend *be, unsigned int i)
+/* Start ring i; on failure, why says what was wrong. */
+static int queue_start(struct vhostctl_vu_backend *be, unsigned int i, char *why, size_t wl)
 {
 	struct be_queue *vq = &be->qs[i];
 	struct vhc_devq_cfg cfg;
+	char reason[120] = "";
 	int err = 0;
 
 	if (!vq->addr_set || !vq->num) {
-		be_log(be, VHOSTCTL_LOG_ERR, "vring %u started without size or addresses", i);
+		snprintf(why, wl, "vring %u started without size or addresses", i);
+		be_log(be, VHOSTCTL_LOG_ERR, "%s", why);
 		return -EPROTO;
 	}
 	memset(&cfg, 0, sizeof(cfg));
@@ -192,18 +202,35 @@ static int queue_start(struct vhostctl_vu_backend *be, unsigned int i)
 	cfg.base = vq->base;
 	cfg.call_fd = vq->call_fd;
 	cfg.index = i;
-	if (be->infl && !cfg.packed && vq->num == be->infl_qsize && i < be->infl_nq) {
-		size_t per = vhc_inflight_queue_size(vq->num, false);
+	cfg.why = reason;
+	cfg.whylen = sizeof(reason);
+	cfg.dlog = &be->dlog;
+	cfg.log_used = vq->addr.flags & VHOSTCTL_VRING_F_LOG;
+	cfg.log_addr = vq->addr.log;
+	if (be->infl && vq->num == be->infl_qsize && i < be->infl_nq) {
+		/* The layout, and so each queue's share, follows the ring format. */
+		size_t per = vhc_inflight_queue_size(vq->num, cfg.packed);
 
+		if (per * be->infl_nq > be->infl_size) {
+			snprintf(why, wl, "vring %u: inflight region of %zu bytes is too small "
+				 "for %u %s rings of %u", i, be->infl_size, be->infl_nq,
+				 cfg.packed ? "packed" : "split", vq->num);
+			be_log(be, VHOSTCTL_LOG_ERR, "%s", why);
+			return -EPROTO;
+		}
 		cfg.inflight = (char *)be->infl + per * i;
 		cfg.inflight_size = per;
 	}
 	vq->q = vhc_devq_create(&be->map, &cfg, &err);
 	if (!vq->q) {
-		be_log(be, VHOSTCTL_LOG_ERR, "vring %u: cannot start: %s (%s ring of %u)", i,
-		       err == -EFAULT ? "ring outside memory or misaligned" :
-		       err == -EINVAL ? "bad size or base" : strerror(-err),
-		       cfg.packed ? "packed" : "split", vq->num);
+		if (err == -EBADMSG)
+			snprintf(why, wl, "vring %u: inflight region refused: %s", i, reason);
+		else
+			snprintf(why, wl, "vring %u: cannot start: %s (%s ring of %u)", i,
+				 err == -EFAULT ? "ring outside memory or misaligned" :
+				 err == -EINVAL ? "bad size or base" : strerror(-err),
+				 cfg.packed ? "packed" : "split", vq->num);
+		be_log(be, VHOSTCTL_LOG_ERR, "%s", why);
 		return -EPROTO;
 	}
 	vq->started = true;
@@ -321,6 +348,112 @@ static int remap_queues(struct vhostctl_vu_backend *be)
 	return 0;
 }
 
+/* ---- dirty log ---------------------------------------------------------- */
+
+static int reply_u64(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, uint64_t v);
+
+/* Logging is on while VHOST_F_LOG_ALL is acknowledged and a log is mapped. */
+static void log_update(struct vhostctl_vu_backend *be)
+{
+	be->dlog.active = (be->acked & VHC_BIT(VHC_F_LOG_ALL)) && be->dlog.bitmap;
+	for (unsigned int i = 0; i < be->o.num_queues; i++) {
+		struct be_queue *vq = &be->qs[i];
+
+		if (vq->q)
+			vhc_devq_set_log(vq->q, vq->addr.flags & VHOSTCTL_VRING_F_LOG,
+					 vq->addr.log);
+	}
+}
+
+static void log_drop(struct vhostctl_vu_backend *be)
+{
+	if (be->log_map)
+		munmap(be->log_map, be->log_map_len);
+	be->log_map = NULL;
+	be->log_map_len = 0;
+	be->dlog.bitmap = NULL;
+	be->dlog.size = 0;
+	be->dlog.missed = false;
+	be->log_reported = false;
+	log_update(be);
+}
+
+/* Bytes of bitmap that cover every guest page of the memory table. */
+static uint64_t log_needed(const struct vhostctl_vu_backend *be)
+{
+	uint64_t end = 0, pages;
+
+	for (unsigned int i = 0; i < be->map.n; i++)
+		if (be->map.r[i].gpa + be->map.r[i].size > end)
+			end = be->map.r[i].gpa + be->map.r[i].size;
+	pages = end / VHC_LOG_PAGE + !!(end % VHC_LOG_PAGE);
+	return pages / 8 + !!(pages % 8);
+}
+
+#define LOG_MAX_SIZE (1ull << 32)	/* a bitmap for 128 TiB of guest memory */
+
+static int set_log_base(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, int fd, char *why,
+			size_t wl)
+{
+	uint64_t size = m->p.log.size, off = m->p.log.offset, need = log_needed(be);
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t delta;
+	struct stat st;
+	void *p;
+
+	if (m->hdr.size < sizeof(m->p.log)) {
+		snprintf(why, wl, "SET_LOG_BASE: payload of %u bytes, expected %zu", m->hdr.size,
+			 sizeof(m->p.log));
+		return -EPROTO;
+	}
+	if (fd < 0) {
+		snprintf(why, wl, "SET_LOG_BASE without a log fd");
+		return -EPROTO;
+	}
+	if (!size || size > LOG_MAX_SIZE || size < need) {
+		snprintf(why, wl, "SET_LOG_BASE: log of %llu bytes, guest memory needs %llu",
+			 (unsigned long long)size, (unsigned long long)need);
+		return -EPROTO;
+	}
+	if (fstat(fd, &st) < 0)
+		st.st_size = 0;
+	if (off > (uint64_t)st.st_size || size > (uint64_t)st.st_size - off) {
+		snprintf(why, wl, "SET_LOG_BASE: %llu bytes at offset %llu are beyond the fd "
+			 "(%lld bytes)", (unsigned long long)size, (unsigned long long)off,
+			 (long long)st.st_size);
+		return -EPROTO;
+	}
+	delta = off % (uint64_t)pg;
+	p = mmap(NULL, size + delta, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)(off - delta));
+	if (p == MAP_FAILED) {
+		snprintf(why, wl, "SET_LOG_BASE: cannot map the log: %s", strerror(errno));
+		return -EPROTO;
+	}
+	/* A new log replaces the old one. */
+	log_drop(be);
+	be->log_map = p;
+	be->log_map_len = size + delta;
+	be->dlog.bitmap = (uint8_t *)p + delta;
+	be->dlog.size = size;
+	log_update(be);
+	be_log(be, VHOSTCTL_LOG_INFO, "dirty log: %llu bytes (guest memory up to %llu MiB)%s",
+	       (unsigned long long)size, (unsigned long long)(size * 8 * VHC_LOG_PAGE >> 20),
+	       be->dlog.active ? ", logging" : "");
+	/* With LOG_SHMFD the frontend waits for this reply; the fd is closed after it. */
+	return reply_u64(be, m, 0) ?: 1;
+}
+
+/* A write beyond the log: say so once per log. */
+static void log_check_missed(struct vhostctl_vu_backend *be)
+{
+	if (be->log_reported)
+		return;
+	be->log_reported = true;
+	be_log(be, VHOSTCTL_LOG_WARNING, "dirty log of %llu bytes does not reach guest address "
+	       "0x%llx: writes there are not logged", (unsigned long long)be->dlog.size,
+	       (unsigned long long)be->dlog.missed_gpa);
+}
+
 static void inflight_drop(struct vhostctl_vu_backend *be)
 {
 	if (be->infl)
@@ -347,6 +480,8 @@ static void session_end(struct vhostctl_vu_backend *be)
 	unmap_all(be);
 	/* The inflight region stays with the frontend; our mapping of it goes. */
 	inflight_drop(be);
+	log_drop(be);
+	close_fd(&be->dlog.fd);
 	close_fd(&be->chan_fd);
 	close_fd(&be->state_fd);
 	if (be->conn_fd >= 0) {
@@ -469,6 +604,7 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 		}
 		be->acked = m->p.u64;
 		be->features_set = true;
+		log_update(be);
 		/* Without protocol features every ring is enabled from the start. */
 		if (!(be->acked & VHC_BIT(VHC_F_PROTOCOL_FEATURES)))
 			for (unsigned int i = 0; i < be->o.num_queues; i++)
@@ -535,12 +671,20 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 		vq->num = m->p.state.num;
 		return 0;
 	case VHC_VU_SET_VRING_ADDR:
+		if (vq->started && vq->addr.desc == m->p.addr.desc &&
+		    vq->addr.avail == m->p.addr.avail && vq->addr.used == m->p.addr.used) {
+			/* Only logging changes (migration starts or ends): the ring runs on. */
+			vq->addr = m->p.addr;
+			vhc_devq_set_log(vq->q, vq->addr.flags & VHOSTCTL_VRING_F_LOG,
+					 vq->addr.log);
+			return 0;
+		}
 		if (vq->started) {
 			/* Addresses of a running ring: apply at once. */
 			queue_stop(be, idx);
 			vq->addr = m->p.addr;
 			vq->addr_set = true;
-			return queue_start(be, idx) ? (snprintf(why, wl, "SET_VRING_ADDR %u", idx), -EPROTO) : 0;
+			return queue_start(be, idx, why, wl);
 		}
 		vq->addr = m->p.addr;
 		vq->addr_set = true;
@@ -573,10 +717,8 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 		} else {
 			vq->polling = true;
 		}
-		if (queue_start(be, idx)) {
-			snprintf(why, wl, "SET_VRING_KICK %u: ring cannot start", idx);
+		if (queue_start(be, idx, why, wl))
 			return -EPROTO;
-		}
 		vq->polling = fd < 0;
 		return 0;
 	case VHC_VU_SET_VRING_CALL:
@@ -646,6 +788,7 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 		return reply_u64(be, m, be->status) ?: 1;
 	case VHC_VU_GET_INFLIGHT_FD: {
 		unsigned int nq = m->p.inflight.num_queues, qs = m->p.inflight.queue_size;
+		bool packed;
 		size_t size;
 		void *p;
 		int mfd;
@@ -654,7 +797,14 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 			snprintf(why, wl, "GET_INFLIGHT_FD for %u queues of %u", nq, qs);
 			return -EPROTO;
 		}
-		size = vhc_inflight_queue_size(qs, false) * nq;
+		/*
+		 * Each layout has its size.  Before SET_FEATURES (QEMU asks that
+		 * early) the format is unknown: room for the larger one.
+		 */
+		packed = be->acked & VHC_BIT(VHC_F_RING_PACKED);
+		if (!be->features_set && (be->features & VHC_BIT(VHC_F_RING_PACKED)))
+			packed = true;
+		size = vhc_inflight_queue_size(qs, packed) * nq;
 		mfd = memfd_create("vhostctl-inflight", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 		if (mfd < 0)
 			return 2;
@@ -755,8 +905,12 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 			close_fd(&be->state_fd);
 		}
 		return reply_u64(be, m, be->state_result ? 1 : 0) ?: 1;
+	case VHC_VU_SET_LOG_BASE:
+		return set_log_base(be, m, fd, why, wl);
 	case VHC_VU_SET_LOG_FD:
-		vhc_vu_msg_close_fds(m);
+		close_fd(&be->dlog.fd);
+		be->dlog.fd = fd;
+		m->nfds = 0;
 		return 0;
 	default:
 		snprintf(why, wl, "unsupported request %u (%s)", req, vhc_vu_req_name(req));
@@ -854,6 +1008,8 @@ static void run_queue(struct vhostctl_vu_backend *be, unsigned int i)
 	if (!vq->started || !vq->enabled || !vq->q || !be->o.queue)
 		return;
 	r = be->o.queue(be, i, vq->q, be->o.ctx);
+	if (__builtin_expect(be->dlog.missed, 0))
+		log_check_missed(be);
 	if (r < 0) {
 		char why[96];
 
@@ -902,9 +1058,15 @@ VHC_EXPORT struct vhostctl_vu_backend *vhostctl_vu_backend_new(const struct vhos
 	be->features |= VHC_BIT(VHC_F_PROTOCOL_FEATURES);
 	be->proto = be->o.protocol_features ? be->o.protocol_features & BE_PROTOCOL_FEATURES :
 					      BE_PROTOCOL_FEATURES;
+	/* Dirty logging needs the log fd: VHOST_F_LOG_ALL only with LOG_SHMFD. */
+	if ((be->proto & VHC_BIT(VHOSTCTL_VU_PF_LOG_SHMFD)) &&
+	    !(be->o.no_features & VHC_BIT(VHC_F_LOG_ALL)))
+		be->features |= VHC_BIT(VHC_F_LOG_ALL);
 	if (!be->o.config_len)
 		be->proto &= ~VHC_BIT(VHOSTCTL_VU_PF_CONFIG);
 	be->listen_fd = be->conn_fd = be->chan_fd = be->infl_fd = be->state_fd = -1;
+	be->dlog.fd = -1;
+	be->dlog.map = &be->map;
 	for (unsigned int i = 0; i < VHC_VU_MAX_QUEUES; i++)
 		be->qs[i].kick_fd = be->qs[i].call_fd = be->qs[i].err_fd = -1;
 	pthread_mutex_init(&be->stats_lock, NULL);

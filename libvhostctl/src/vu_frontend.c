@@ -678,6 +678,11 @@ static int vu_set_log_base(struct vhostctl_dev *dev, const struct vhostctl_log *
 	return r;
 }
 
+static int vu_set_log_fd(struct vhostctl_dev *dev, int fd)
+{
+	return fe_call(dev, VHC_VU_SET_LOG_FD, NULL, 0, fd >= 0 ? &fd : NULL, fd >= 0, false);
+}
+
 static int vu_get_config(struct vhostctl_dev *dev, unsigned int offset, void *buf, unsigned int len)
 {
 	struct vu_fe *fe = dev->priv;
@@ -789,6 +794,7 @@ const struct vhc_dev_ops vhc_vu_ops = {
 	.set_vring_err = vu_set_vring_err,
 	.set_vring_enable = vu_set_vring_enable,
 	.set_log_base = vu_set_log_base,
+	.set_log_fd = vu_set_log_fd,
 	.get_config = vu_get_config,
 	.set_config = vu_set_config,
 	.get_status = vu_get_status,

@@ -2,9 +2,12 @@
 /*
  * Malformed input to the backend and to the frontend, over real sockets.
  * Each bad message ends that connection with a logged reason; the backend
- * keeps listening and serves the next frontend; no fd leaks.
+ * keeps listening and serves the next frontend; no fd leaks.  Corrupt
+ * packed inflight regions (as a crashed predecessor or the frontend might
+ * leave them) are refused when the ring starts.
  */
 #include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -123,6 +126,178 @@ static void bad(struct vhostctl_vu_backend *be, const char *what, int fd, const 
 	if (!strstr(last, expect))
 		t_fail("%s: reason '%s' lacks '%s'", what, last, expect);
 	printf("ok: %-34s -> %s\n", what, last);
+}
+
+/* The packed inflight layout (vhost-user.rst "Inflight I/O tracking"), for a ring of 16. */
+struct ipd {
+	uint8_t inflight, pad;
+	uint16_t next, last, num;
+	uint64_t counter;
+	uint16_t id, flags;
+	uint32_t len;
+	uint64_t addr;
+};
+
+struct iph {
+	uint64_t features;
+	uint16_t version, desc_num, free_head, old_free_head, used_idx, old_used_idx;
+	uint8_t wrap, old_wrap, pad[7];
+	struct ipd desc[16];
+};
+
+/* One request of two descriptors in flight at entries 0-1 (buffer id 3); 2..15 free. */
+static void infl_region(struct iph *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->version = 1;
+	r->desc_num = 16;
+	r->free_head = r->old_free_head = 2;
+	r->wrap = r->old_wrap = 1;
+	for (uint16_t i = 0; i < 16; i++)
+		r->desc[i].next = i + 1;
+	r->desc[0] = (struct ipd){ .inflight = 1, .next = 1, .last = 1, .num = 2, .counter = 7,
+				   .id = 3, .flags = 1, .len = 16, .addr = 0x8000 };
+	r->desc[1] = (struct ipd){ .next = 2, .id = 3, .flags = 2, .len = 1, .addr = 0x9000 };
+}
+
+/*
+ * A session with a packed ring of 16 on vring 0 over 1 MiB of guest memory
+ * (memfd), the inflight region in regfd, started by its kick.
+ */
+static int infl_session(int memfd, int regfd)
+{
+	struct { uint32_t index, flags; uint64_t desc, used, avail, log; } a = {
+		0, 0, 0x10000000, 0x10001000, 0x10002000, 0 };
+	struct { uint64_t size, offset; uint16_t nq, qs; uint32_t pad; } in = { 4096, 0, 1, 16, 0 };
+	uint64_t f = 1ull << 30 | VU_F_VERSION_1 | VU_F_RING_PACKED, proto = 1u << 3 | 1u << 12;
+	uint64_t mem[1 + 4] = { 1, 0, 1 << 20, 0x10000000, 0 }, k = 0;
+	uint32_t num[2] = { 0, 16 }, base[2] = { 0, 0x8000 };
+	int fd = raw_connect(path), kfd = eventfd(0, EFD_CLOEXEC);
+
+	t_true(kfd >= 0);
+	raw_send(fd, 3, 1, NULL, 0, 0, NULL, 0);		/* SET_OWNER */
+	raw_send(fd, 2, 1, &f, 8, 8, NULL, 0);			/* SET_FEATURES */
+	raw_send(fd, 16, 1, &proto, 8, 8, NULL, 0);		/* SET_PROTOCOL_FEATURES */
+	raw_send(fd, 5, 1, mem, sizeof(mem), sizeof(mem), &memfd, 1);
+	raw_send(fd, 32, 1, &in, 24, 24, &regfd, 1);		/* SET_INFLIGHT_FD */
+	raw_send(fd, 8, 1, num, 8, 8, NULL, 0);
+	raw_send(fd, 10, 1, base, 8, 8, NULL, 0);
+	raw_send(fd, 9, 1, &a, sizeof(a), sizeof(a), NULL, 0);
+	raw_send(fd, 12, 1, &k, 8, 8, &kfd, 1);		/* SET_VRING_KICK: the ring starts */
+	close(kfd);
+	return fd;
+}
+
+static void inflight_cases(struct vhostctl_vu_backend *be)
+{
+	static const struct {
+		const char *what, *expect;
+		int mode;
+	} c[] = {
+		{ "inflight: free list next 40000", "free list links to entry 40000", 1 },
+		{ "inflight: free list loop", "free list loops at entry 4", 2 },
+		{ "inflight: free list head 300", "free list head 300", 3 },
+		{ "inflight: chain next 999", "links to entry 999", 4 },
+		{ "inflight: chain of 17 entries", "17 descriptors", 5 },
+		{ "inflight: chain last 5", "not at its last 5", 6 },
+		{ "inflight: used index 16", "used index 16", 7 },
+		{ "inflight: wrap counter 2", "wrap 2", 8 },
+		{ "inflight: descriptor outside memory", "outside guest memory", 9 },
+		{ "inflight: buffer id 99", "buffer id 99", 10 },
+		{ "inflight: version 7", "version 7", 11 },
+		{ "inflight: entries lost", "5 lost", 12 },
+		{ "inflight: same counter twice", "same counter 7", 13 },
+		{ "inflight: chain into the free list", "in two lists", 14 },
+	};
+	int memfd = memfd_create("vu_bad_mem", MFD_CLOEXEC), regfd, fd;
+	struct vhostctl_vu_backend_stats st;
+	struct iph *r;
+	struct hdr h;
+	char p[64];
+
+	t_true(memfd >= 0 && ftruncate(memfd, 1 << 20) == 0);
+	regfd = memfd_create("vu_bad_inflight", MFD_CLOEXEC);
+	t_true(regfd >= 0 && ftruncate(regfd, 4096) == 0);
+	r = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, regfd, 0);
+	t_true(r != MAP_FAILED);
+
+	/* The region as written is valid: the ring starts and the session goes on. */
+	infl_region(r);
+	t_eq(0, vhostctl_vu_backend_stats(be, &st));
+	fd = infl_session(memfd, regfd);
+	raw_send(fd, 1, 1, NULL, 0, 0, NULL, 0);
+	t_eq(8, raw_recv(fd, &h, p, 3000));
+	{
+		struct vhostctl_vu_backend_stats st2;
+
+		t_eq(0, vhostctl_vu_backend_stats(be, &st2));
+		t_eq(st.protocol_errors, st2.protocol_errors);
+	}
+	t_eq(1, r->desc[0].inflight);	/* still in flight: to resubmit, not completed */
+	t_eq(2, r->free_head);
+	close(fd);
+	printf("ok: %-34s -> ring started, request kept in flight\n",
+	       "inflight: valid packed region");
+
+	/*
+	 * A predecessor died inside a push: the request's entries were back on
+	 * the free list and the used index moved, uncommitted.  The descriptor
+	 * at the old used index tells whether the driver had been handed the
+	 * buffer: still available -> roll back (in flight); used -> commit.
+	 */
+	for (int published = 0; published < 2; published++) {
+		uint16_t *ring = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+
+		t_true(ring != MAP_FAILED);
+		infl_region(r);
+		r->free_head = 0;
+		r->used_idx = 2;
+		ring[7] = published ? (1u << 7 | 1u << 15) : 1u << 7;	/* slot 0 flags */
+		fd = infl_session(memfd, regfd);
+		raw_send(fd, 1, 1, NULL, 0, 0, NULL, 0);
+		t_eq(8, raw_recv(fd, &h, p, 3000));
+		t_eq(published ? 0 : 1, r->desc[0].inflight);
+		t_eq(published ? 0 : 2, r->free_head);
+		t_eq(r->free_head, r->old_free_head);
+		t_eq(published ? 2 : 0, r->used_idx);
+		t_eq(r->used_idx, r->old_used_idx);
+		close(fd);
+		ring[7] = 0;
+		munmap(ring, 4096);
+		printf("ok: %-34s -> %s\n", published ? "inflight: push published, uncommitted" :
+			"inflight: push not published", published ? "committed, request done" :
+			"rolled back, request in flight");
+	}
+
+	for (unsigned int i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		infl_region(r);
+		switch (c[i].mode) {
+		case 1: r->desc[5].next = 40000; break;
+		case 2: r->desc[9].next = 4; break;
+		case 3: r->free_head = r->old_free_head = 300; break;
+		case 4: r->desc[0].next = 999; break;
+		case 5: r->desc[0].num = 17; break;
+		case 6: r->desc[0].last = 5; break;
+		case 7: r->used_idx = r->old_used_idx = 16; break;
+		case 8: r->wrap = r->old_wrap = 2; break;
+		case 9: r->desc[1].addr = 0x40000000; break;
+		case 10: r->desc[1].id = 99; break;
+		case 11: r->version = 7; break;
+		case 12: r->desc[10].next = 16; break;
+		case 13:
+			r->desc[2] = (struct ipd){ .inflight = 1, .next = 3, .last = 2,
+						   .num = 1, .counter = 7, .id = 4,
+						   .len = 64, .addr = 0xa000 };
+			r->free_head = r->old_free_head = 3;
+			break;
+		case 14: r->desc[0].next = 5; break;
+		}
+		fd = infl_session(memfd, regfd);
+		bad(be, c[i].what, fd, c[i].expect);
+	}
+	munmap(r, 4096);
+	close(regfd);
+	close(memfd);
 }
 
 struct fake {
@@ -367,10 +542,13 @@ int main(void)
 	}
 	bad(be, "ADD_MEM_REG of size 0", fd, "ADD_MEM_REG");
 
+	inflight_cases(be);
+
 	/* A ring whose descriptor points outside guest memory breaks the connection. */
 	{
 		VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o);
 		struct vhostctl_mem *mem = vhostctl_mem_new();
+		uint64_t before = errors(be, NULL);
 		struct vhostctl_dev *dev;
 		struct drv_q rx, tx;
 
@@ -388,12 +566,13 @@ int main(void)
 		drv_add(&tx, 0, 64, false);
 		tx.desc[0].addr = 0x40000000;	/* nothing is mapped there */
 		drv_kick(&tx);
-		for (int i = 0; i < 100 && errors(be, NULL) == ncut; i++)
+		for (int i = 0; i < 100 && errors(be, NULL) == before; i++)
 			usleep(10000);
 		{
 			char last[128];
 
-			t_eq(++ncut, errors(be, last));
+			t_eq(before + 1, errors(be, last));
+			ncut = before + 1;
 			t_true(strstr(last, "broken ring"));
 			printf("ok: %-34s -> %s\n", "descriptor outside memory", last);
 		}

@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later OR BSD-2-Clause */
 /*
  * A small virtio-blk driver for the vhost-user tests, on libvhostctl's
- * frontend and its driver-side split queue (vhostctl_vq_*): requests are
- * chains of header (16 bytes, device-readable), data (readable for OUT,
- * writable for IN and GET_ID) and a status byte (writable).  Each of the
- * queue's slots has its own header, data and status area in guest memory,
- * so up to the ring size / 3 requests can be in flight.
+ * frontend and its driver-side split queue (vhostctl_vq_*), or a packed
+ * ring driven here: requests are chains of header (16 bytes,
+ * device-readable), data (readable for OUT, writable for IN and GET_ID) and
+ * a status byte (writable).  Each of the queue's slots has its own header,
+ * data and status area in guest memory, so up to the ring size / 3
+ * requests can be in flight.  The buffer id (split: the token) is the slot.
  */
 #ifndef VU_BLKDRV_H
 #define VU_BLKDRV_H
 
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <vhostctl/vhostctl.h>
 
@@ -30,6 +34,14 @@
 #define BLK_F_FLUSH (1ull << 9)
 #define BLKDRV_SLOT_DATA 16384u
 #define BLKDRV_SLOTS 64u
+#define BLKDRV_F_RING_PACKED (1ull << 34)
+
+struct blkdrv_pdesc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t id;
+	uint16_t flags;
+};
 
 struct blkdrv {
 	struct vhostctl_mem *mem;
@@ -43,11 +55,22 @@ struct blkdrv {
 	uint64_t proto;
 	uint64_t capacity;	/* sectors, from config space (0: unknown) */
 	char err[200];
+	/* packed ring: ours, not a vhostctl_vq */
+	bool packed;
+	unsigned int num;
+	struct blkdrv_pdesc *ring;
+	uint64_t ring_gpa, drv_evt_gpa, dev_evt_gpa;
+	uint16_t next_avail, last_used;
+	bool avail_wrap, used_wrap;
+	unsigned int free_desc;
+	uint8_t ndesc[BLKDRV_SLOTS];	/* ring slots of each request in flight, 0: none */
+	int kick, call;
 };
 
 struct blkdrv_opts {
 	bool server;		/* listen, the backend connects */
 	bool inflight;		/* GET_INFLIGHT_FD before the ring is set up */
+	bool packed;		/* VIRTIO_F_RING_PACKED: the backend must offer it */
 	unsigned int num;	/* ring size, 0: 128 */
 	uint64_t extra;		/* more features to ack when offered (EVENT_IDX...) */
 	int timeout_ms;
@@ -76,6 +99,7 @@ static inline int blkdrv_open(struct blkdrv *d, const char *path, const struct b
 	uint64_t f;
 
 	memset(d, 0, sizeof(*d));
+	d->kick = d->call = -1;
 	d->mem = vhostctl_mem_new();
 	if (!d->mem || vhostctl_mem_add_region(d->mem, 0x100000, 32 << 20, 0) < 0)
 		BLKDRV_FAIL("guest memory: %s", strerror(errno));
@@ -92,6 +116,13 @@ static inline int blkdrv_open(struct blkdrv *d, const char *path, const struct b
 	if (!(f & (1ull << 32)))
 		BLKDRV_FAIL("backend does not offer VERSION_1 (0x%llx)", (unsigned long long)f);
 	d->features = f & ((1ull << 32) | (1ull << 30) | BLK_F_RO | BLK_F_BLK_SIZE | BLK_F_FLUSH | bo->extra);
+	if (bo->packed) {
+		if (!(f & BLKDRV_F_RING_PACKED))
+			BLKDRV_FAIL("backend does not offer RING_PACKED (0x%llx)",
+				    (unsigned long long)f);
+		d->features |= BLKDRV_F_RING_PACKED;
+		d->packed = true;
+	}
 	if (vhostctl_dev_set_features(d->dev, d->features) || vhostctl_dev_set_mem_table(d->dev, d->mem))
 		BLKDRV_FAIL("features/mem table: %s", strerror(errno));
 	if (d->proto & (1ull << VHOSTCTL_VU_PF_CONFIG)) {
@@ -100,11 +131,37 @@ static inline int blkdrv_open(struct blkdrv *d, const char *path, const struct b
 	}
 	if (bo->inflight && vhostctl_vu_get_inflight(d->dev, 1, num))
 		BLKDRV_FAIL("GET_INFLIGHT_FD: %s", strerror(errno));
-	d->vq = vhostctl_vq_new(d->mem, 0, num, d->features, NULL);
-	if (!d->vq)
-		BLKDRV_FAIL("vq: %s", strerror(errno));
-	if (vhostctl_vq_attach(d->vq, d->dev, 0) || vhostctl_dev_set_vring_enable(d->dev, 0, 1))
-		BLKDRV_FAIL("ring setup: %s", strerror(errno));
+	if (d->packed) {
+		struct vhostctl_vring_addr a = { .index = 0 };
+
+		d->num = num;
+		d->ring = vhostctl_mem_alloc(d->mem, 16ull * num, 4096, &d->ring_gpa);
+		d->avail_wrap = d->used_wrap = true;
+		d->free_desc = num;
+		d->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		d->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (!d->ring || !vhostctl_mem_alloc(d->mem, 4, 4, &d->drv_evt_gpa) ||
+		    !vhostctl_mem_alloc(d->mem, 4, 4, &d->dev_evt_gpa) || d->kick < 0 ||
+		    d->call < 0)
+			BLKDRV_FAIL("packed ring: %s", strerror(errno));
+		a.desc = d->ring_gpa;
+		a.avail = d->drv_evt_gpa;
+		a.used = d->dev_evt_gpa;
+		if (vhostctl_dev_set_vring_num(d->dev, 0, num) ||
+		    vhostctl_dev_set_vring_base(d->dev, 0, 0x8000) ||
+		    vhostctl_dev_set_vring_addr(d->dev, &a) ||
+		    vhostctl_dev_set_vring_call(d->dev, 0, d->call) ||
+		    vhostctl_dev_set_vring_kick(d->dev, 0, d->kick) ||
+		    vhostctl_dev_set_vring_enable(d->dev, 0, 1))
+			BLKDRV_FAIL("packed ring setup: %s", strerror(errno));
+	} else {
+		d->vq = vhostctl_vq_new(d->mem, 0, num, d->features, NULL);
+		if (!d->vq)
+			BLKDRV_FAIL("vq: %s", strerror(errno));
+		if (vhostctl_vq_attach(d->vq, d->dev, 0) ||
+		    vhostctl_dev_set_vring_enable(d->dev, 0, 1))
+			BLKDRV_FAIL("ring setup: %s", strerror(errno));
+	}
 	if ((d->proto & (1ull << VHOSTCTL_VU_PF_STATUS)) && vhostctl_dev_set_status(d->dev, 0xf))
 		BLKDRV_FAIL("SET_STATUS: %s", strerror(errno));
 	return 0;
@@ -116,9 +173,47 @@ static inline void blkdrv_close(struct blkdrv *d)
 		vhostctl_dev_close(d->dev);
 	vhostctl_vq_free(d->vq);
 	vhostctl_mem_free(d->mem);
+	if (d->kick >= 0)
+		close(d->kick);
+	if (d->call >= 0)
+		close(d->call);
+	d->kick = d->call = -1;
 	d->dev = NULL;
 	d->vq = NULL;
 	d->mem = NULL;
+}
+
+/* Packed: make a chain of n buffers (out readable first) available, head flags last. */
+static inline int blkdrv_add_packed(struct blkdrv *d, unsigned int slot,
+				    const struct vhostctl_vq_buf *b, unsigned int out,
+				    unsigned int n)
+{
+	uint16_t head = d->next_avail, head_flags = 0;
+
+	if (d->ndesc[slot] || n > d->free_desc)
+		return -ENOSPC;
+	for (unsigned int i = 0; i < n; i++) {
+		struct blkdrv_pdesc *p = &d->ring[d->next_avail];
+		uint16_t f = (i + 1 < n ? 1 : 0) | (i >= out ? 2 : 0) |
+			     (d->avail_wrap ? 1u << 7 : 1u << 15);
+
+		p->addr = b[i].gpa;
+		p->len = b[i].len;
+		p->id = (uint16_t)slot;
+		if (i)
+			__atomic_store_n(&p->flags, f, __ATOMIC_RELEASE);
+		else
+			head_flags = f;
+		if (++d->next_avail == d->num) {
+			d->next_avail = 0;
+			d->avail_wrap = !d->avail_wrap;
+		}
+	}
+	/* Release: the whole chain is in place when the head becomes available. */
+	__atomic_store_n(&d->ring[head].flags, head_flags, __ATOMIC_RELEASE);
+	d->free_desc -= n;
+	d->ndesc[slot] = (uint8_t)n;
+	return 0;
 }
 
 /*
@@ -150,8 +245,49 @@ static inline int blkdrv_submit(struct blkdrv *d, unsigned int slot, uint32_t ty
 	}
 	b[n++] = (struct vhostctl_vq_buf){ d->meta_gpa + slot * 32 + 16, 1 };
 	in++;
+	if (d->packed)
+		return blkdrv_add_packed(d, slot, b, out, n);
 	r = vhostctl_vq_add(d->vq, b, out, in, (void *)(uintptr_t)(slot + 1), 0);
 	return r;
+}
+
+static inline void blkdrv_kick(struct blkdrv *d)
+{
+	uint64_t one = 1;
+
+	if (!d->packed) {
+		vhostctl_vq_kick(d->vq);
+		return;
+	}
+	/* Descriptors are visible before the kick. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (write(d->kick, &one, 8) != 8) {
+		/* counter full: a kick is pending anyway */
+	}
+}
+
+/* Packed: the next used buffer, 1 with *slot and *len, 0 if none, -EIO if not in flight. */
+static inline int blkdrv_used_packed(struct blkdrv *d, unsigned int *slot, uint32_t *len)
+{
+	struct blkdrv_pdesc *p = &d->ring[d->last_used];
+	uint16_t f = __atomic_load_n(&p->flags, __ATOMIC_ACQUIRE), id;
+
+	if (!!(f & (1u << 7)) != d->used_wrap || !!(f & (1u << 15)) != d->used_wrap)
+		return 0;
+	id = p->id;
+	*len = p->len;
+	/* A buffer used twice, or never made available, is the device's bug. */
+	if (id >= BLKDRV_SLOTS || !d->ndesc[id])
+		return -EIO;
+	d->last_used += d->ndesc[id];
+	if (d->last_used >= d->num) {
+		d->last_used -= d->num;
+		d->used_wrap = !d->used_wrap;
+	}
+	d->free_desc += d->ndesc[id];
+	d->ndesc[id] = 0;
+	*slot = id;
+	return 1;
 }
 
 /* Reap one completion, waiting up to ms: 1 with *slot and *len, 0 on timeout, -errno. */
@@ -161,6 +297,22 @@ static inline int blkdrv_reap(struct blkdrv *d, unsigned int *slot, uint32_t *le
 	int r;
 
 	for (;;) {
+		if (d->packed) {
+			struct pollfd pf = { .fd = d->call, .events = POLLIN };
+			uint64_t v;
+
+			r = blkdrv_used_packed(d, slot, len);
+			if (r)
+				return r;
+			r = poll(&pf, 1, ms);
+			if (r == 0)
+				return 0;
+			if (r < 0)
+				return -errno;
+			if (read(d->call, &v, 8) < 0 && errno != EAGAIN)
+				return -errno;
+			continue;
+		}
 		r = vhostctl_vq_get_used(d->vq, len, &tok);
 		if (r < 0)
 			return r;
@@ -192,7 +344,7 @@ static inline int blkdrv_rw(struct blkdrv *d, uint32_t type, uint64_t sector, vo
 	r = blkdrv_submit(d, 0, type, sector, len);
 	if (r)
 		BLKDRV_FAIL("submit: %s", strerror(-r));
-	vhostctl_vq_kick(d->vq);
+	blkdrv_kick(d);
 	r = blkdrv_reap(d, &slot, &l, 5000);
 	if (r <= 0)
 		BLKDRV_FAIL("request type %u sector %llu: %s", type, (unsigned long long)sector,
@@ -264,7 +416,7 @@ static inline int blkdrv_exercise(struct blkdrv *d, unsigned int count, uint32_t
 				added++;
 			}
 			if (added)
-				vhostctl_vq_kick(d->vq);
+				blkdrv_kick(d);
 			r = blkdrv_reap(d, &slot, &l, 5000);
 			if (r <= 0)
 				BLKDRV_FAIL("%s %u of %u: %s", pass ? "read" : "write", done, count,

@@ -6,10 +6,12 @@
  * a stream of writes, started again on the same file and socket, and our
  * frontend replays the setup with vhostctl_vu_reconnect(): the new backend
  * takes the inflight region (INFLIGHT_SHMFD) and resubmits what was popped
- * but not completed; the ring resumes from the used index.  Three kills.
+ * but not completed; the ring resumes from the used index.  Three kills,
+ * with a split ring, then again with a packed ring (its region records a
+ * copy of every descriptor in flight, and the used index and wrap counter).
  * Checked: every request completes exactly once (a second completion of a
- * request would come back with a token not in flight: vhostctl_vq_get_used
- * says -EIO), all with status OK, and every block reads back as written.
+ * request would come back with a buffer id not in flight: the driver says
+ * -EIO), all with status OK, and every block reads back as written.
  */
 #include <fcntl.h>
 #include <libgen.h>
@@ -76,42 +78,28 @@ static void kill_backend(pid_t p)
 	unlink(sock);
 }
 
-int main(int argc, char **argv)
+static void run(bool packed)
 {
-	struct blkdrv_opts bo = { .inflight = true, .num = 128 };
-	const char *build = getenv("BUILD");
+	struct blkdrv_opts bo = { .inflight = true, .num = 128, .packed = packed };
+	const char *ring = packed ? "packed" : "split";
 	unsigned int state[NREQ] = { 0 };	/* 0 new, 1 submitted, 2 completed */
 	unsigned int req_of_slot[BLKDRV_SLOTS];
 	unsigned int free_slots[BLKDRV_SLOTS], nfree = 0;
 	unsigned int next = 0, done = 0, kills = 0, inflight_at_kill[3];
 	struct blkdrv d;
 	pid_t be;
-	char tmp[512];
 	int fd;
 
-	(void)argc;
-	if (build)
-		snprintf(be_bin, sizeof(be_bin), "%s/tests/helpers/vu_be", build);
-	else {
-		snprintf(tmp, sizeof(tmp), "%s", argv[0]);
-		snprintf(be_bin, sizeof(be_bin), "%s/helpers/vu_be", dirname(tmp));
-	}
-	if (access(be_bin, X_OK))
-		t_fail("%s is missing", be_bin);
-	snprintf(sock, sizeof(sock), "/tmp/vu_reconnect.%d.sock", getpid());
-	snprintf(img, sizeof(img), "/tmp/vu_reconnect.%d.img", getpid());
-	snprintf(be_logfile, sizeof(be_logfile), "/tmp/vu_reconnect.%d.log", getpid());
 	unlink(be_logfile);
 	fd = open(img, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	t_true(fd >= 0);
 	t_eq(0, ftruncate(fd, DISK));
-	signal(SIGPIPE, SIG_IGN);
-	atexit(end_backend);
 
 	be = start_backend();
 	if (blkdrv_open(&d, sock, &bo))
-		t_fail("open: %s", d.err);
+		t_fail("%s: open: %s", ring, d.err);
 	t_true(d.proto & (1ull << VHOSTCTL_VU_PF_INFLIGHT_SHMFD));
+	t_eq(packed, !!(d.features & BLKDRV_F_RING_PACKED));
 	for (unsigned int i = 0; i < DEPTH; i++)
 		free_slots[nfree++] = DEPTH - 1 - i;
 
@@ -131,7 +119,7 @@ int main(int argc, char **argv)
 			added++;
 		}
 		if (added)
-			vhostctl_vq_kick(d.vq);
+			blkdrv_kick(&d);
 		/* Kill mid-stream, with the ring full of requests in flight. */
 		if (kills < 3 && done >= (kills + 1) * NREQ / 4) {
 			/* The backend pops at once and holds each request 100 ms. */
@@ -142,16 +130,17 @@ int main(int argc, char **argv)
 			be = start_backend();
 			r = vhostctl_vu_reconnect(d.dev);
 			if (r)
-				t_fail("reconnect %u: %s", kills + 1, strerror(-r));
+				t_fail("%s: reconnect %u: %s", ring, kills + 1, strerror(-r));
 			kills++;
 			continue;
 		}
 		r = blkdrv_reap(&d, &slot, &len, 5000);
 		if (r < 0)
-			t_fail("after %u completions: %s (a request completed twice?)", done, strerror(-r));
+			t_fail("%s: after %u completions: %s (a request completed twice?)", ring,
+			       done, strerror(-r));
 		if (!r)
-			t_fail("no completion in 5 s after %u of %u (%u kills): a request was lost", done,
-			       NREQ, kills);
+			t_fail("%s: no completion in 5 s after %u of %u (%u kills): a request "
+			       "was lost", ring, done, NREQ, kills);
 		if (slot >= DEPTH)
 			t_fail("completion for slot %u", slot);
 		if (state[req_of_slot[slot]] != 1)
@@ -186,10 +175,11 @@ int main(int argc, char **argv)
 	/* The restarted backends resubmitted from the inflight region. */
 	{
 		FILE *f = fopen(be_logfile, "r");
-		char line[256];
-		unsigned int resub = 0, nresub = 0, n;
+		char line[256], started[32];
+		unsigned int resub = 0, nresub = 0, starts = 0, n;
 
 		t_true(f);
+		snprintf(started, sizeof(started), "started: %s ring", ring);
 		while (fgets(line, sizeof(line), f)) {
 			char *p = strstr(line, "resubmitting ");
 
@@ -197,15 +187,23 @@ int main(int argc, char **argv)
 				resub += n;
 				nresub++;
 			}
+			if (strstr(line, started))
+				starts++;
+			if (strstr(line, "refused"))
+				t_fail("%s: a backend refused the region: %s", ring, line);
 		}
 		fclose(f);
+		if (starts != 4)
+			t_fail("%s: %u %s ring starts logged, not 4", ring, starts, ring);
 		if (!nresub)
-			t_fail("no restarted backend resubmitted anything: inflight path not exercised");
-		printf("%u writes of 4 KiB, up to %u in flight; backend killed 3 times with %u, %u, %u "
-		       "requests in the ring, restarted, reconnected; %u restarts resubmitted %u requests "
-		       "from the inflight region; each completed exactly once, all read back\n",
-		       NREQ, DEPTH, inflight_at_kill[0], inflight_at_kill[1], inflight_at_kill[2],
-		       nresub, resub);
+			t_fail("%s: no restarted backend resubmitted anything: inflight path "
+			       "not exercised", ring);
+		printf("%s ring: %u writes of 4 KiB, up to %u in flight; backend killed 3 "
+		       "times with %u, %u, %u requests in the ring, restarted, reconnected; "
+		       "%u restarts resubmitted %u requests from the inflight region; each "
+		       "completed exactly once, all read back\n", ring, NREQ, DEPTH,
+		       inflight_at_kill[0], inflight_at_kill[1], inflight_at_kill[2], nresub,
+		       resub);
 	}
 	unlink(be_logfile);
 	blkdrv_close(&d);
@@ -215,5 +213,28 @@ int main(int argc, char **argv)
 	close(fd);
 	unlink(img);
 	unlink(sock);
+}
+
+int main(int argc, char **argv)
+{
+	const char *build = getenv("BUILD");
+	char tmp[512];
+
+	(void)argc;
+	if (build)
+		snprintf(be_bin, sizeof(be_bin), "%s/tests/helpers/vu_be", build);
+	else {
+		snprintf(tmp, sizeof(tmp), "%s", argv[0]);
+		snprintf(be_bin, sizeof(be_bin), "%s/helpers/vu_be", dirname(tmp));
+	}
+	if (access(be_bin, X_OK))
+		t_fail("%s is missing", be_bin);
+	snprintf(sock, sizeof(sock), "/tmp/vu_reconnect.%d.sock", getpid());
+	snprintf(img, sizeof(img), "/tmp/vu_reconnect.%d.img", getpid());
+	snprintf(be_logfile, sizeof(be_logfile), "/tmp/vu_reconnect.%d.log", getpid());
+	signal(SIGPIPE, SIG_IGN);
+	atexit(end_backend);
+	run(false);
+	run(true);
 	return 0;
 }

@@ -76,6 +76,8 @@ struct vhostctl_devq_opts {
  * @out_len: bytes the device may read
  * @in_len: bytes the device may write
  * @iov: the caller's array given to vhostctl_devq_pop()
+ * @priv: the library's (dirty logging of vhostctl_devq_copy_to()); an
+ *        element copied keeps it, one built by hand has NULL
  */
 struct vhostctl_devq_elem {
 	uint16_t id;
@@ -85,6 +87,7 @@ struct vhostctl_devq_elem {
 	uint32_t out_len;
 	uint32_t in_len;
 	struct iovec *iov;
+	void *priv;
 };
 
 /** struct vhostctl_devq - a device-side virtqueue (opaque) */
@@ -146,7 +149,9 @@ VHOSTCTL_API int vhostctl_devq_unpop(struct vhostctl_devq *q, const struct vhost
  *
  * The entry is written now; the driver sees it (split: used index) at the
  * next vhostctl_devq_flush(), so a burst costs one index store and at most
- * one notification.
+ * one notification.  While the device logs dirty pages (vhost-user
+ * VHOST_F_LOG_ALL), the pages of the first @written writable bytes and of
+ * the ring entry are marked.
  *
  * Return: 0, -EINVAL if @written exceeds the writable length, or -EIO.
  */
@@ -192,6 +197,8 @@ VHOSTCTL_API size_t vhostctl_devq_copy_from(const struct vhostctl_devq_elem *ele
  * @offset: where to start in its writable bytes
  * @buf: source
  * @len: bytes to write
+ *
+ * While the device logs dirty pages, the pages written are marked.
  *
  * Return: bytes copied (less than @len at the end of the writable part).
  */
