@@ -680,8 +680,11 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 			return 0;
 		}
 		if (vq->started) {
-			/* Addresses of a running ring: apply at once. */
-			queue_stop(be, idx);
+			/* Addresses of a running ring: apply at once, kick fd kept. */
+			vq->base = vhc_devq_base(vq->q);
+			vhostctl_devq_free(vq->q);
+			vq->q = NULL;
+			vq->started = false;
 			vq->addr = m->p.addr;
 			vq->addr_set = true;
 			return queue_start(be, idx, why, wl);
@@ -837,6 +840,11 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 				 in->num_queues, in->queue_size, (unsigned long long)in->mmap_size);
 			return -EPROTO;
 		}
+		r = fd_covers(fd, in->mmap_offset, in->mmap_size);
+		if (r) {
+			snprintf(why, wl, "SET_INFLIGHT_FD: %s", map_error(r, "bad fd"));
+			return -EPROTO;
+		}
 		p = mmap(NULL, in->mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 			 (off_t)in->mmap_offset);
 		if (p == MAP_FAILED) {
@@ -911,6 +919,8 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 		close_fd(&be->dlog.fd);
 		be->dlog.fd = fd;
 		m->nfds = 0;
+		if (fd >= 0)
+			set_nonblock(fd);
 		return 0;
 	default:
 		snprintf(why, wl, "unsupported request %u (%s)", req, vhc_vu_req_name(req));

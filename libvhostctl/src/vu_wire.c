@@ -468,6 +468,11 @@ static int check(const struct rule *rules, size_t nrules, const char *name,
 		want = m->p.mem.nregions;
 		break;
 	default:
+		/* FD_OPT: one fd or none; a handler takes fds[0] and no more. */
+		if (m->nfds > 1) {
+			why_set(why, whylen, "%s: %u fds, expected at most 1", name, m->nfds);
+			return -EPROTO;
+		}
 		return 0;
 	}
 	if (m->nfds != want) {

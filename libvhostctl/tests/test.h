@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define T_EXIT_PASS 0
 #define T_EXIT_FAIL 1
@@ -62,5 +63,37 @@ static inline int t_count_fds(void)
 	closedir(d);
 	return n - 1; /* the directory's own fd */
 }
+
+/* List the open fds on stderr: what a leak check that failed found. */
+static inline void t_show_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char p[300], l[256];
+		ssize_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "/proc/self/fd/%s", e->d_name);
+		n = readlink(p, l, sizeof(l) - 1);
+		l[n > 0 ? n : 0] = 0;
+		fprintf(stderr, "  fd %s -> %s\n", e->d_name, l);
+	}
+	closedir(d);
+}
+
+/* The fd count is back where it was, or fail listing what is open. */
+#define t_no_fd_leak(before)                                                   \
+	do {                                                                   \
+		int _n = t_count_fds();                                        \
+		if (_n != (before)) {                                          \
+			t_show_fds();                                          \
+			t_fail("%d fds open, %d before", _n, (int)(before));   \
+		}                                                              \
+	} while (0)
 
 #endif

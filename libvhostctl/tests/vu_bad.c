@@ -456,6 +456,11 @@ int main(void)
 	raw_send(fd, 12, 1, &v, 8, 8, NULL, 0);
 	bad(be, "SET_VRING_KICK without fd or NOFD", fd, "0 fds, expected 1");
 
+	/* An optional fd is one fd at most: a second would be kept by nobody. */
+	fd = raw_connect(path);
+	raw_send(fd, 7, 1, NULL, 0, 0, mfd, 2);
+	bad(be, "SET_LOG_FD with 2 fds", fd, "2 fds, expected at most 1");
+
 	fd = raw_connect(path);
 	raw_send(fd, 1, 1 | 4, NULL, 0, 0, NULL, 0);
 	bad(be, "reply flag on a request", fd, "reply flag");

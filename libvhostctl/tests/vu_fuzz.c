@@ -466,6 +466,6 @@ int main(int argc, char **argv)
 	}
 	vhostctl_vu_backend_free(be);
 	pool_fini(&p);
-	t_eq(fds0, t_count_fds());
+	t_no_fd_leak(fds0);
 	return 0;
 }

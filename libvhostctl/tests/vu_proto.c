@@ -1007,6 +1007,65 @@ static void vring_base(bool server, bool packed)
 	vhostctl_mem_free(mem);
 }
 
+/* ---- SET_VRING_ADDR on a running ring: it moves, keeps its kick fd ------------------- */
+
+static void ring_move(bool server, bool packed)
+{
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o);
+	struct sess s = { .path = path, .server = server, .be = net_be() };
+	struct vhostctl_mem *mem = vhostctl_mem_new();
+	uint64_t feat = VU_F_VERSION_1 | F_MAC | (packed ? VU_F_RING_PACKED : 0);
+	size_t dsz = 16ull * NUM, asz = packed ? 4 : 6 + 2ull * NUM, usz = packed ? 4 : 6 + 8ull * NUM;
+	struct vhostctl_vu_net_stats st;
+	struct vhostctl_vring_addr a = { .index = 1 };
+	struct vhostctl_dev *dev;
+	struct pair p;
+	void *d, *av, *u;
+
+	t_true(mem && vhostctl_mem_add_region(mem, 0x100000, 4 << 20, 0) >= 0);
+	memset(&p, 0, sizeof(p));
+	t_eq(0, drv_q_init(&p.rx, mem, NUM, packed, 1024) ?:
+		drv_q_init(&p.tx, mem, NUM, packed, 1024));
+	dev = sess_open(&s, &o);
+	if (!dev)
+		t_fail("open: %s", strerror(errno));
+	dev_init(dev, feat, mem);
+	pair_rings(dev, &p, ring_base0(&p.rx), ring_base0(&p.tx));
+	pair_fill_rx(&p);
+	traffic(&p, 500, "before the move");
+	barrier(dev);
+	/* The driver copies its TX ring elsewhere and tells the running device. */
+	d = vhostctl_mem_alloc(mem, dsz, 4096, &a.desc);
+	av = vhostctl_mem_alloc(mem, asz, 64, &a.avail);
+	u = vhostctl_mem_alloc(mem, usz, 64, &a.used);
+	t_true(d && av && u);
+	memcpy(d, p.tx.desc, dsz);
+	memcpy(av, p.tx.avail, asz);
+	memcpy(u, p.tx.used, usz);
+	memset(p.tx.desc, 0xff, dsz);	/* the old place is garbage now */
+	p.tx.desc = d;
+	p.tx.avail = av;
+	p.tx.used = u;
+	p.tx.desc_gpa = a.desc;
+	p.tx.avail_gpa = a.avail;
+	p.tx.used_gpa = a.used;
+	t_eq(0, vhostctl_dev_set_vring_addr(dev, &a));
+	barrier(dev);
+	/* Kicks still reach it: the traffic needs them. */
+	traffic(&p, 500, "after the move");
+	t_eq(0, vhostctl_vu_net_stats(s.be, &st));
+	t_eq(1000, st.tx_packets);
+	t_eq(1000, st.rx_packets);
+	printf("SET_VRING_ADDR on a running %s ring, %s: moved after 500 packets, 500 more "
+	       "through the new place\n", packed ? "packed" : "split", role(server));
+	close_session(&s, dev);
+	sess_stop(&s);
+	vhostctl_vu_backend_free(s.be);
+	drv_q_fini(&p.rx);
+	drv_q_fini(&p.tx);
+	vhostctl_mem_free(mem);
+}
+
 /* ---- requests without their protocol feature: refused, nothing sent ---------------- */
 
 static void refusals(bool server)
@@ -1088,6 +1147,8 @@ int main(void)
 		reply_ack(server, false);
 		vring_base(server, false);
 		vring_base(server, true);
+		ring_move(server, false);
+		ring_move(server, true);
 		refusals(server);
 	}
 	unlink(path);
