@@ -267,7 +267,7 @@ static void cleanup(void)
 		nftw(tmpdir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
-static int wait_socket(const char *path, pid_t owner, double seconds)
+static int wait_socket(const char *path, pid_t *owner, double seconds)
 {
 	double end = bench_now() + seconds;
 	struct stat st;
@@ -275,8 +275,10 @@ static int wait_socket(const char *path, pid_t owner, double seconds)
 	while (bench_now() < end) {
 		if (!stat(path, &st) && S_ISSOCK(st.st_mode))
 			return 0;
-		if (waitpid(owner, NULL, WNOHANG) == owner)
+		if (waitpid(*owner, NULL, WNOHANG) == *owner) {
+			*owner = -1;	/* reaped: never signal that pid again */
 			return -1;
+		}
 		usleep(20000);
 	}
 	return -1;
@@ -585,6 +587,8 @@ usage:
 		return 77;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* testpmd may be gone when we send it "quit": a failed write, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 && backend_cpu)
 		backend_cpu = 0;
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/vu_setup.XXXXXX");
@@ -613,8 +617,8 @@ usage:
 		floor_server();
 	if (our_pid < 0 || floor_pid < 0 || start_dpdk(120 + reps * 60 + reps * pings / 500))
 		fail("starting the backends");
-	if (wait_socket(dpdk_sock, dpdk_pid, 60) || wait_socket(our_sock, our_pid, 10) ||
-	    wait_socket(floor_sock, floor_pid, 10)) {
+	if (wait_socket(dpdk_sock, &dpdk_pid, 60) || wait_socket(our_sock, &our_pid, 10) ||
+	    wait_socket(floor_sock, &floor_pid, 10)) {
 		char cmd[160];
 
 		snprintf(cmd, sizeof(cmd), "tail -n 20 %s/testpmd.log >&2", tmpdir);
