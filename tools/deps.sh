@@ -8,7 +8,7 @@ set -euo pipefail
 
 PKGS="gcc g++ make pkg-config libc6-dev libmnl-dev libnl-3-dev libnl-route-3-dev
 qemu-system-x86 qemu-system-common busybox-static cpio gzip xz-utils dwarves kmod
-iproute2 dpkg-dev dpdk dpdk-dev python3 groff-base mandoc"
+iproute2 dpkg-dev dpdk dpdk-dev python3 groff-base mandoc valgrind"
 
 missing=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null |
 	awk '$2 == "ii" { ok[$1] = 1 } END { n = split(pkgs, p, " "); for (i = 1; i <= n; i++) if (!(p[i] in ok)) printf "%s ", p[i] }' pkgs="$(echo $PKGS)")
