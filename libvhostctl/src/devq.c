@@ -132,6 +132,7 @@ struct vhostctl_devq {
 	struct vhc_memmap own;		/* the map of a standalone queue */
 	struct vhc_devq_cfg cfg;
 	bool broken;
+	bool drained;			/* a pop found the ring empty (since cleared) */
 
 	/* split */
 	struct sdesc *desc;
@@ -1496,12 +1497,26 @@ VHC_EXPORT void vhostctl_devq_free(struct vhostctl_devq *q)
 VHC_EXPORT int vhostctl_devq_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *elem,
 				 struct iovec *iov, unsigned int max_iov)
 {
+	int r;
+
 	if (!q || !elem || (!iov && max_iov))
 		return vhc_err(EINVAL);
 	if (q->broken)
 		return vhc_err(EIO);
-	return vhc_ret(q->cfg.packed ? packed_pop(q, elem, iov, max_iov) :
-				       split_pop(q, elem, iov, max_iov));
+	r = q->cfg.packed ? packed_pop(q, elem, iov, max_iov) : split_pop(q, elem, iov, max_iov);
+	if (!r)
+		q->drained = true;
+	return vhc_ret(r);
+}
+
+void vhc_devq_clear_drained(struct vhostctl_devq *q)
+{
+	q->drained = false;
+}
+
+bool vhc_devq_drained(const struct vhostctl_devq *q)
+{
+	return q->drained;
 }
 
 VHC_EXPORT int vhostctl_devq_unpop(struct vhostctl_devq *q, const struct vhostctl_devq_elem *elem)

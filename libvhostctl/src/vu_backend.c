@@ -1017,6 +1017,7 @@ static void run_queue(struct vhostctl_vu_backend *be, unsigned int i)
 	vq->more = false;
 	if (!vq->started || !vq->enabled || !vq->q || !be->o.queue)
 		return;
+	vhc_devq_clear_drained(vq->q);
 	r = be->o.queue(be, i, vq->q, be->o.ctx);
 	if (__builtin_expect(be->dlog.missed, 0))
 		log_check_missed(be);
@@ -1033,8 +1034,14 @@ static void run_queue(struct vhostctl_vu_backend *be, unsigned int i)
 		vq->more = true;
 		return;
 	}
+	/*
+	 * Buffers that came in before notifications were back on would get no
+	 * kick: run again, but only if the handler emptied the ring.  A handler
+	 * that leaves buffers on purpose (RX with nothing to receive) is not
+	 * spun on them; the next kick brings it back.
+	 */
 	r = vhostctl_devq_notify_enable(vq->q, 1);
-	if (r > 0)
+	if (r > 0 && vhc_devq_drained(vq->q))
 		vq->more = true;
 }
 

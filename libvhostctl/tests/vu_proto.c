@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "test.h"
 #include "vu_sess.h"
@@ -1051,11 +1052,27 @@ static void ring_move(bool server, bool packed)
 	p.tx.used_gpa = a.used;
 	t_eq(0, vhostctl_dev_set_vring_addr(dev, &a));
 	barrier(dev);
-	/* Kicks still reach it: the traffic needs them. */
-	traffic(&p, 500, "after the move");
+	/* One packet, and only its TX kick to announce it: kicks still arrive. */
+	traffic(&p, 1, "one packet after the move");
+	traffic(&p, 499, "after the move");
 	t_eq(0, vhostctl_vu_net_stats(s.be, &st));
 	t_eq(1000, st.tx_packets);
 	t_eq(1000, st.rx_packets);
+	/* Idle with RX buffers posted: the backend waits, it does not spin on them. */
+	{
+		struct rusage r0, r1;
+		double cpu;
+
+		getrusage(RUSAGE_SELF, &r0);
+		usleep(500000);
+		getrusage(RUSAGE_SELF, &r1);
+		cpu = (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) +
+		      (r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
+		      ((r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) +
+		       (r1.ru_stime.tv_usec - r0.ru_stime.tv_usec)) / 1e6;
+		if (cpu > 0.1)
+			t_fail("idle with RX buffers posted: %.0f ms of CPU in 500 ms", cpu * 1e3);
+	}
 	printf("SET_VRING_ADDR on a running %s ring, %s: moved after 500 packets, 500 more "
 	       "through the new place\n", packed ? "packed" : "split", role(server));
 	close_session(&s, dev);

@@ -283,8 +283,10 @@ struct vhostctl_vu_backend;
  * Called when the driver kicks a started, enabled queue, and again while it
  * returns more work.
  *
- * Return: 0 when done, > 0 to be called again soon (more work, e.g. waiting
- * for buffers on another queue), < 0 (a -errno) to end the connection.
+ * Return: 0 when done (called again on the next kick, or at once if it
+ * emptied the ring and buffers came in meanwhile), > 0 to be called again
+ * soon (more work, e.g. waiting for buffers on another queue), < 0 (a
+ * -errno) to end the connection.
  */
 typedef int (*vhostctl_vu_queue_fn)(struct vhostctl_vu_backend *be, unsigned int index,
 				    struct vhostctl_devq *q, void *ctx);
