@@ -29,6 +29,7 @@
 #define TAG_LISTEN 1
 #define TAG_CONN 2
 #define TAG_STOP 3
+#define TAG_WORK 4
 #define TAG_KICK 0x100
 
 /* What the library implements on the backend side. */
@@ -73,6 +74,8 @@ struct vhostctl_vu_backend {
 	struct vhostctl_vu_backend_opts o;
 	uint8_t config[VHC_VU_MAX_CONFIG];
 	int epfd, listen_fd, conn_fd, chan_fd, stop_fd;
+	int work_fd;		/* keeps epfd readable while a queue has work left */
+	bool work_signalled;
 	char *listen_path;
 	uint64_t features, acked;
 	uint64_t proto, proto_acked;
@@ -1089,12 +1092,16 @@ VHC_EXPORT struct vhostctl_vu_backend *vhostctl_vu_backend_new(const struct vhos
 	pthread_mutex_init(&be->stats_lock, NULL);
 	be->epfd = epoll_create1(EPOLL_CLOEXEC);
 	be->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (be->epfd < 0 || be->stop_fd < 0 ||
-	    epoll_ctl(be->epfd, EPOLL_CTL_ADD, be->stop_fd, &ev) < 0) {
+	be->work_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (be->epfd < 0 || be->stop_fd < 0 || be->work_fd < 0 ||
+	    epoll_ctl(be->epfd, EPOLL_CTL_ADD, be->stop_fd, &ev) < 0 ||
+	    epoll_ctl(be->epfd, EPOLL_CTL_ADD, be->work_fd,
+		      &(struct epoll_event){ .events = EPOLLIN, .data.u64 = TAG_WORK }) < 0) {
 		int e = errno;
 
 		close_fd(&be->epfd);
 		close_fd(&be->stop_fd);
+		close_fd(&be->work_fd);
 		free(be);
 		errno = e;
 		return NULL;
@@ -1138,6 +1145,7 @@ VHC_EXPORT void vhostctl_vu_backend_free(struct vhostctl_vu_backend *be)
 	}
 	close_fd(&be->epfd);
 	close_fd(&be->stop_fd);
+	close_fd(&be->work_fd);
 	free(be->maps);
 	free(be->map.r);
 	pthread_mutex_destroy(&be->stats_lock);
@@ -1244,6 +1252,11 @@ static int dispatch(struct vhostctl_vu_backend *be, int timeout_ms, bool *stop)
 				/* already drained */
 			}
 			*stop = true;
+		} else if (tag == TAG_WORK) {
+			if (read(be->work_fd, &v, sizeof(v)) < 0) {
+				/* already drained */
+			}
+			be->work_signalled = false;
 		} else if (tag == TAG_LISTEN) {
 			listen_input(be);
 		} else if (tag == TAG_CONN) {
@@ -1280,6 +1293,22 @@ static int dispatch(struct vhostctl_vu_backend *be, int timeout_ms, bool *stop)
 	}
 	if (be->conn_fd < 0)
 		watch_listener(be);
+	/*
+	 * In the application's event loop, work a handler left (or a polled
+	 * ring) must show on the fd it waits on; the library's own thread
+	 * looks at the queues itself.
+	 */
+	if (!be->running && !be->work_signalled && be->conn_fd >= 0) {
+		for (unsigned int i = 0; i < be->o.num_queues; i++) {
+			if (be->qs[i].more) {
+				uint64_t one = 1;
+
+				if (write(be->work_fd, &one, sizeof(one)) == sizeof(one))
+					be->work_signalled = true;
+				break;
+			}
+		}
+	}
 	return handled;
 }
 
@@ -1289,6 +1318,8 @@ VHC_EXPORT int vhostctl_vu_backend_dispatch(struct vhostctl_vu_backend *be, int 
 
 	if (!be)
 		return vhc_err(EINVAL);
+	if (be->running)
+		return vhc_err(EBUSY);	/* the library's thread dispatches */
 	return vhc_ret(dispatch(be, timeout_ms, &stop));
 }
 

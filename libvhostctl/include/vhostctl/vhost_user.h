@@ -380,7 +380,8 @@ VHOSTCTL_API int vhostctl_vu_backend_adopt(struct vhostctl_vu_backend *be, int f
  * vhostctl_vu_backend_fd() - one fd for the application's event loop
  * @be: the backend
  *
- * Readable when vhostctl_vu_backend_dispatch() has work.
+ * Readable when vhostctl_vu_backend_dispatch() has work, including work a
+ * handler left pending (it returned > 0) and polled rings.
  *
  * Return: the fd (an epoll fd), owned by the backend.
  */
@@ -394,7 +395,8 @@ VHOSTCTL_API int vhostctl_vu_backend_fd(struct vhostctl_vu_backend *be);
  * A frontend that breaks the protocol is logged and cut off; that is not an
  * error of this call.
  *
- * Return: events handled (0 on timeout) or -errno.
+ * Return: events handled (0 on timeout) or -errno (-EBUSY while the
+ * library's thread runs the loop).
  */
 VHOSTCTL_API int vhostctl_vu_backend_dispatch(struct vhostctl_vu_backend *be, int timeout_ms);
 

@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -290,8 +291,13 @@ int main(int argc, char **argv)
 	}
 	printf("ready\n");
 	fflush(stdout);
+	/* The application's event loop: wait on the backend's fd, then dispatch. */
 	while (!stop) {
-		r = vhostctl_vu_backend_dispatch(be, 200);
+		struct pollfd pfd = { .fd = vhostctl_vu_backend_fd(be), .events = POLLIN };
+
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		r = vhostctl_vu_backend_dispatch(be, 0);
 		if (r < 0 && r != -EINTR) {
 			fprintf(stderr, "vu_be: dispatch: %s\n", strerror(-r));
 			break;
