@@ -185,6 +185,20 @@ static void close_session(struct sess *s, struct vhostctl_dev *dev)
 		t_fail("the backend did not see the frontend go");
 }
 
+/* End a test: the session, the backend, and the rings and memory when given. */
+static void finish(struct sess *s, struct vhostctl_dev *dev, struct pair *p,
+		   struct vhostctl_mem *mem)
+{
+	close_session(s, dev);
+	sess_stop(s);
+	vhostctl_vu_backend_free(s->be);
+	if (p) {
+		drv_q_fini(&p->rx);
+		drv_q_fini(&p->tx);
+	}
+	vhostctl_mem_free(mem);
+}
+
 /* Owner, features, memory table from a memory object. */
 static void dev_init(struct vhostctl_dev *dev, uint64_t features, struct vhostctl_mem *mem)
 {
@@ -562,9 +576,7 @@ static void config(bool server)
 	}
 	printf("GET/SET_CONFIG, %s: callback at offset 4, read-only bytes and out-of-range "
 	       "refused\n", role(server));
-	close_session(&s, dev);
-	sess_stop(&s);
-	vhostctl_vu_backend_free(s.be);
+	finish(&s, dev, NULL, NULL);
 }
 
 /* ---- BACKEND_CONFIG_CHANGE_MSG ----------------------------------------------- */
@@ -636,9 +648,7 @@ static void config_change(bool server, bool ack)
 	t_true(!memcmp(b, cdev_cfg0 + 4, 4));
 	printf("CONFIG_CHANGE_MSG, %s, REPLY_ACK %s: served, counted 1, GET_CONFIG has the new "
 	       "bytes\n", role(server), ack ? "on" : "off");
-	close_session(&s, dev);
-	sess_stop(&s);
-	vhostctl_vu_backend_free(s.be);
+	finish(&s, dev, NULL, NULL);
 }
 
 /*
@@ -696,9 +706,7 @@ static void config_change_crossing(bool server)
 	t_true(!memcmp(b, cdev_cfg0 + 4, 4));
 	printf("CONFIG_CHANGE_MSG crossing GET_CONFIG, %s: served while waiting for the reply\n",
 	       role(server));
-	close_session(&s, dev);
-	sess_stop(&s);
-	vhostctl_vu_backend_free(s.be);
+	finish(&s, dev, NULL, NULL);
 }
 
 /* ---- SET/GET_STATUS, status 0, RESET_DEVICE ------------------------------------ */
@@ -891,12 +899,7 @@ static void device_state(bool server)
 	traffic(&p, 200, "after the state moved");
 	printf("DEVICE_STATE, %s: %zd bytes saved and loaded, config and status carried over, "
 	       "garbage and short states refused\n", role(server), n);
-	close_session(&s, dev);
-	sess_stop(&s);
-	vhostctl_vu_backend_free(s.be);
-	drv_q_fini(&p.rx);
-	drv_q_fini(&p.tx);
-	vhostctl_mem_free(mem);
+	finish(&s, dev, &p, mem);
 }
 
 /* ---- REPLY_ACK on and off -------------------------------------------------------- */
@@ -941,12 +944,7 @@ static void reply_ack(bool server, bool ack)
 	t_eq(0, bs.protocol_errors);
 	printf("REPLY_ACK %s, %s: set-up, config and %lu packets; a refused SET_CONFIG %s\n",
 	       ack ? "on" : "off", role(server), p.received, ack ? "reported" : "not seen");
-	close_session(&s, dev);
-	sess_stop(&s);
-	vhostctl_vu_backend_free(s.be);
-	drv_q_fini(&p.rx);
-	drv_q_fini(&p.tx);
-	vhostctl_mem_free(mem);
+	finish(&s, dev, &p, mem);
 }
 
 /* ---- GET_VRING_BASE and a new session from there ---------------------------------- */
@@ -1000,12 +998,7 @@ static void vring_base(bool server, bool packed)
 	t_eq(2000, st.rx_packets);
 	printf("GET_VRING_BASE, %s ring, %s: 0x%x after 1000, a new session went on to 2000\n",
 	       packed ? "packed" : "split", role(server), brx);
-	close_session(&s, dev);
-	sess_stop(&s);
-	vhostctl_vu_backend_free(s.be);
-	drv_q_fini(&p.rx);
-	drv_q_fini(&p.tx);
-	vhostctl_mem_free(mem);
+	finish(&s, dev, &p, mem);
 }
 
 /* ---- SET_VRING_ADDR on a running ring: it moves, keeps its kick fd ------------------- */
@@ -1075,12 +1068,7 @@ static void ring_move(bool server, bool packed)
 	}
 	printf("SET_VRING_ADDR on a running %s ring, %s: moved after 500 packets, 500 more "
 	       "through the new place\n", packed ? "packed" : "split", role(server));
-	close_session(&s, dev);
-	sess_stop(&s);
-	vhostctl_vu_backend_free(s.be);
-	drv_q_fini(&p.rx);
-	drv_q_fini(&p.tx);
-	vhostctl_mem_free(mem);
+	finish(&s, dev, &p, mem);
 }
 
 /* ---- requests without their protocol feature: refused, nothing sent ---------------- */
