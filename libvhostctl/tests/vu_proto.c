@@ -215,6 +215,28 @@ static void pair_rings(struct vhostctl_dev *dev, struct pair *p, unsigned int rx
 	t_eq(0, ring_setup(dev, 1, &p->tx, txb));
 }
 
+/* A session: 4 MiB of memory, owner, features, one pair set up, RX filled. */
+static struct vhostctl_dev *ring_session(struct sess *s, struct vhostctl_vu_opts *o, struct pair *p,
+					 struct vhostctl_mem **memp, uint64_t features)
+{
+	bool packed = features & VU_F_RING_PACKED;
+	struct vhostctl_mem *mem = vhostctl_mem_new();
+	struct vhostctl_dev *dev;
+
+	t_true(mem && vhostctl_mem_add_region(mem, 0x100000, 4 << 20, 0) >= 0);
+	memset(p, 0, sizeof(*p));
+	t_eq(0, drv_q_init(&p->rx, mem, NUM, packed, 1024) ?:
+		drv_q_init(&p->tx, mem, NUM, packed, 1024));
+	dev = sess_open(s, o);
+	if (!dev)
+		t_fail("open: %s", strerror(errno));
+	dev_init(dev, features, mem);
+	pair_rings(dev, p, ring_base0(&p->rx), ring_base0(&p->tx));
+	pair_fill_rx(p);
+	*memp = mem;
+	return dev;
+}
+
 static void traffic(struct pair *p, unsigned long n, const char *what)
 {
 	if (pairs_more(p, 1, n, SIZE, err, sizeof(err)))
@@ -822,25 +844,16 @@ static void device_state(bool server)
 	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o);
 	struct cdev c1, c2;
 	struct sess s = { .path = path, .server = server, .be = cdev_be(&c1) };
-	struct vhostctl_mem *mem = vhostctl_mem_new();
-	struct vhostctl_dev *dev;
 	uint8_t state[1024], b[CFG_LEN], want[CFG_LEN];
+	struct vhostctl_mem *mem;
+	struct vhostctl_dev *dev;
 	unsigned int base;
 	struct pair p;
 	ssize_t n;
 	uint8_t st;
 	int fd;
 
-	t_true(mem && vhostctl_mem_add_region(mem, 0x100000, 4 << 20, 0) >= 0);
-	memset(&p, 0, sizeof(p));
-	t_eq(0, drv_q_init(&p.rx, mem, NUM, false, 1024) ?:
-		drv_q_init(&p.tx, mem, NUM, false, 1024));
-	dev = sess_open(&s, &o);
-	if (!dev)
-		t_fail("open: %s", strerror(errno));
-	dev_init(dev, VU_F_VERSION_1, mem);
-	pair_rings(dev, &p, 0, 0);
-	pair_fill_rx(&p);
+	dev = ring_session(&s, &o, &p, &mem, VU_F_VERSION_1);
 	traffic(&p, 200, "device state");
 	t_eq(0, vhostctl_dev_set_config(dev, 0, "STATE", 5));
 	t_eq(0, vhostctl_dev_set_status(dev, 0x0f));
@@ -960,23 +973,14 @@ static void vring_base(bool server, bool packed)
 {
 	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o);
 	struct sess s = { .path = path, .server = server, .be = net_be() };
-	struct vhostctl_mem *mem = vhostctl_mem_new();
 	uint64_t feat = VU_F_VERSION_1 | F_MAC | (packed ? VU_F_RING_PACKED : 0);
 	struct vhostctl_vu_net_stats st;
+	struct vhostctl_mem *mem;
 	struct vhostctl_dev *dev;
 	unsigned int btx, brx;
 	struct pair p;
 
-	t_true(mem && vhostctl_mem_add_region(mem, 0x100000, 4 << 20, 0) >= 0);
-	memset(&p, 0, sizeof(p));
-	t_eq(0, drv_q_init(&p.rx, mem, NUM, packed, 1024) ?:
-		drv_q_init(&p.tx, mem, NUM, packed, 1024));
-	dev = sess_open(&s, &o);
-	if (!dev)
-		t_fail("open: %s", strerror(errno));
-	dev_init(dev, feat, mem);
-	pair_rings(dev, &p, ring_base0(&p.rx), ring_base0(&p.tx));
-	pair_fill_rx(&p);
+	dev = ring_session(&s, &o, &p, &mem, feat);
 	traffic(&p, 1000, "before");
 	t_eq(0, vhostctl_dev_get_vring_base(dev, 1, &btx));
 	t_eq(0, vhostctl_dev_get_vring_base(dev, 0, &brx));
@@ -1007,25 +1011,16 @@ static void ring_move(bool server, bool packed)
 {
 	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o);
 	struct sess s = { .path = path, .server = server, .be = net_be() };
-	struct vhostctl_mem *mem = vhostctl_mem_new();
-	uint64_t feat = VU_F_VERSION_1 | F_MAC | (packed ? VU_F_RING_PACKED : 0);
 	size_t dsz = 16ull * NUM, asz = packed ? 4 : 6 + 2ull * NUM, usz = packed ? 4 : 6 + 8ull * NUM;
 	struct vhostctl_vu_net_stats st;
 	struct vhostctl_vring_addr a = { .index = 1 };
+	struct vhostctl_mem *mem;
 	struct vhostctl_dev *dev;
 	struct pair p;
 	void *d, *av, *u;
 
-	t_true(mem && vhostctl_mem_add_region(mem, 0x100000, 4 << 20, 0) >= 0);
-	memset(&p, 0, sizeof(p));
-	t_eq(0, drv_q_init(&p.rx, mem, NUM, packed, 1024) ?:
-		drv_q_init(&p.tx, mem, NUM, packed, 1024));
-	dev = sess_open(&s, &o);
-	if (!dev)
-		t_fail("open: %s", strerror(errno));
-	dev_init(dev, feat, mem);
-	pair_rings(dev, &p, ring_base0(&p.rx), ring_base0(&p.tx));
-	pair_fill_rx(&p);
+	dev = ring_session(&s, &o, &p, &mem, VU_F_VERSION_1 | F_MAC |
+			   (packed ? VU_F_RING_PACKED : 0));
 	traffic(&p, 500, "before the move");
 	barrier(dev);
 	/* The driver copies its TX ring elsewhere and tells the running device. */
