@@ -66,6 +66,9 @@ struct vu_fe {
 	struct fe_vring vr[VHC_VU_MAX_QUEUES];
 	int infl_fd;
 	struct vhc_vu_inflight infl;
+	bool log_set;		/* the dirty log last given (borrowed fd), replayed */
+	struct vhostctl_log log;
+	int log_efd;		/* SET_LOG_FD's, FD_UNSET if never sent */
 	bool status_set;
 	uint8_t status;
 };
@@ -675,12 +678,21 @@ static int vu_set_log_base(struct vhostctl_dev *dev, const struct vhostctl_log *
 	/* The backend answers SET_LOG_BASE (the body varies between peers). */
 	if (!r)
 		r = fe_reply(dev, &m, VHC_VU_SET_LOG_BASE, 0, 0);
+	if (!r) {
+		fe->log = *log;
+		fe->log_set = true;
+	}
 	return r;
 }
 
 static int vu_set_log_fd(struct vhostctl_dev *dev, int fd)
 {
-	return fe_call(dev, VHC_VU_SET_LOG_FD, NULL, 0, fd >= 0 ? &fd : NULL, fd >= 0, false);
+	struct vu_fe *fe = dev->priv;
+	int r = fe_call(dev, VHC_VU_SET_LOG_FD, NULL, 0, fd >= 0 ? &fd : NULL, fd >= 0, false);
+
+	if (!r)
+		fe->log_efd = fd;
+	return r;
 }
 
 static int vu_get_config(struct vhostctl_dev *dev, unsigned int offset, void *buf, unsigned int len)
@@ -832,6 +844,7 @@ VHC_EXPORT struct vhostctl_dev *vhostctl_vu_open(const char *path, const struct 
 					       FE_PROTOCOL_FEATURES;
 	fe->opt_queues = o.queues;
 	fe->chan = fe->infl_fd = -1;
+	fe->log_efd = FD_UNSET;
 	for (unsigned int i = 0; i < VHC_VU_MAX_QUEUES; i++) {
 		fe->vr[i].kick = fe->vr[i].call = fe->vr[i].err = FD_UNSET;
 		fe->vr[i].enable = -1;
@@ -1000,6 +1013,11 @@ VHC_EXPORT int vhostctl_vu_reconnect(struct vhostctl_dev *dev)
 		if (r)
 			return vhc_ret(r);
 	}
+	/* Logging (a migration under way) goes on with the new backend. */
+	if (fe->log_set && (r = vu_set_log_base(dev, &fe->log)))
+		return vhc_ret(r);
+	if (fe->log_efd != FD_UNSET && (r = vu_set_log_fd(dev, fe->log_efd)))
+		return vhc_ret(r);
 	for (unsigned int i = 0; i < fe->queues; i++) {
 		struct fe_vring *vr = &fe->vr[i];
 		uint32_t base = vr->base;

@@ -267,6 +267,30 @@ static void run(bool packed, int lfd, uint8_t *logmap)
 	t_true(v > 0);
 	printf("%s: log eventfd signalled %llu times\n", ring, (unsigned long long)v);
 
+	if (!packed) {
+		/*
+		 * The backend restarts during the migration: the reconnect gives the
+		 * new session the log and its eventfd, and logging goes on.
+		 */
+		t_eq(0, vhostctl_vu_backend_stop(be));
+		t_eq(0, vhostctl_vu_backend_disconnect(be));
+		t_eq(0, vhostctl_vu_backend_start(be));
+		t_eq(0, vhostctl_vu_reconnect(s.dev));
+		t_eq(2, log_mappings());
+		memset(logmap, 0, 8192);
+		memset(s.rx_written, 0, sizeof(s.rx_written));
+		traffic(&s, 50);
+		for (uint64_t p = 0; p < PAGE(GPA0 + MEM); p++)
+			if (s.rx_written[p] && !dirty(&s, p))
+				t_fail("split, after a reconnect: RX page 0x%llx written, not logged",
+				       (unsigned long long)p);
+		t_true(dirty(&s, PAGE(s.rx.used_gpa)) && dirty(&s, PAGE(s.tx.used_gpa)));
+		t_eq(8, read(efd, &v, 8));
+		t_true(v > 0);
+		printf("split: the backend restarted mid-migration, the reconnect handed it the "
+		       "log; 50 packets logged\n");
+	}
+
 	/* Migration ends: LOG_ALL off, F_LOG off; nothing is marked any more. */
 	t_eq(0, vhostctl_dev_set_features(s.dev, s.want));
 	barrier(&s);

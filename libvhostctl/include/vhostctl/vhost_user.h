@@ -201,8 +201,9 @@ VHOSTCTL_API int vhostctl_vu_get_inflight(struct vhostctl_dev *dev, unsigned int
  * @dev: a vhost-user handle
  *
  * Replays the whole setup the handle has sent (owner, features, protocol
- * features, memory table, the inflight region, each ring's size, base,
- * addresses, call/kick/err fds and enable state).  Ring bases are the ones
+ * features, memory table, the inflight region, the dirty log and its
+ * eventfd, each ring's size, base, addresses, call/kick/err fds and enable
+ * state).  Ring bases are the ones
  * last set or read; with INFLIGHT_SHMFD the backend resubmits the requests
  * the region records, so none is lost.
  *
