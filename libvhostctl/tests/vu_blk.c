@@ -16,29 +16,9 @@
 
 #include "test.h"
 #include "vu_blkdrv.h"
+#include "vu_drv.h"
 
 #define DISK (8u << 20)
-
-struct conn {
-	struct vhostctl_vu_backend *be;
-	const char *path;
-	int r;
-};
-
-static void *connect_later(void *arg)
-{
-	struct conn *c = arg;
-
-	for (int i = 0; i < 500; i++) {
-		c->r = vhostctl_vu_backend_connect(c->be, c->path);
-		if (!c->r)
-			break;
-		usleep(10000);
-	}
-	if (!c->r)
-		c->r = vhostctl_vu_backend_start(c->be);
-	return NULL;
-}
 
 static void be_log(void *ctx, int level, const char *msg)
 {
@@ -51,11 +31,11 @@ static void open_drv(struct blkdrv *d, struct vhostctl_vu_backend *be, const cha
 		     uint64_t extra)
 {
 	struct blkdrv_opts bo = { .server = server, .extra = extra };
-	struct conn c = { .be = be, .path = path };
+	struct drv_connector c = { .be = be, .path = path };
 	pthread_t th;
 
 	if (server) {
-		pthread_create(&th, NULL, connect_later, &c);
+		pthread_create(&th, NULL, drv_connect_later, &c);
 	} else {
 		t_eq(0, vhostctl_vu_backend_listen(be, path));
 		t_eq(0, vhostctl_vu_backend_start(be));

@@ -193,4 +193,26 @@ static inline int drv_setup(struct vhostctl_dev *dev, unsigned int index, struct
 	return r;
 }
 
+/* A backend connecting to a frontend that is about to listen: run it in a thread. */
+struct drv_connector {
+	struct vhostctl_vu_backend *be;
+	const char *path;
+	int r;			/* 0, or why connecting (for 5 s) or starting failed */
+};
+
+static inline void *drv_connect_later(void *arg)
+{
+	struct drv_connector *c = arg;
+
+	for (int i = 0; i < 500; i++) {
+		c->r = vhostctl_vu_backend_connect(c->be, c->path);
+		if (!c->r)
+			break;
+		usleep(10000);
+	}
+	if (!c->r)
+		c->r = vhostctl_vu_backend_start(c->be);
+	return NULL;
+}
+
 #endif

@@ -40,21 +40,6 @@ static void sess_log(void *ctx, int level, const char *msg)
 	fprintf(stderr, "[%s %d] %s\n", ctx ? (const char *)ctx : "lib", level, msg);
 }
 
-static void *sess_connect_later(void *arg)
-{
-	struct sess *s = arg;
-
-	for (int i = 0; i < 500; i++) {
-		s->conn_r = vhostctl_vu_backend_connect(s->be, s->path);
-		if (!s->conn_r)
-			break;
-		usleep(10000);
-	}
-	if (!s->conn_r)
-		s->conn_r = vhostctl_vu_backend_start(s->be);
-	return NULL;
-}
-
 static inline void sess_stop(struct sess *s)
 {
 	if (s->running)
@@ -76,6 +61,7 @@ static inline int sess_start(struct sess *s)
  */
 static inline struct vhostctl_dev *sess_open(struct sess *s, struct vhostctl_vu_opts *o)
 {
+	struct drv_connector c;
 	struct vhostctl_dev *dev;
 	pthread_t th;
 	int e;
@@ -98,11 +84,12 @@ static inline struct vhostctl_dev *sess_open(struct sess *s, struct vhostctl_vu_
 	}
 	/* The backend connects from a thread of ours while we accept. */
 	sess_stop(s);
-	s->conn_r = -EINVAL;
-	pthread_create(&th, NULL, sess_connect_later, s);
+	c = (struct drv_connector){ .be = s->be, .path = s->path, .r = -EINVAL };
+	pthread_create(&th, NULL, drv_connect_later, &c);
 	dev = vhostctl_vu_open(s->path, o);
 	e = errno;
 	pthread_join(th, NULL);
+	s->conn_r = c.r;
 	s->running = !s->conn_r;
 	if (dev && s->conn_r) {
 		vhostctl_dev_close(dev);

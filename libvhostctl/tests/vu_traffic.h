@@ -33,31 +33,10 @@ struct traffic {
 	char err[160];
 };
 
-struct connector {
-	struct vhostctl_vu_backend *be;
-	const char *path;
-	int r;
-};
-
 static void tr_log(void *ctx, int level, const char *msg)
 {
 	(void)ctx;
 	fprintf(stderr, "[%s %d] %s\n", ctx ? (const char *)ctx : "lib", level, msg);
-}
-
-static void *tr_connect_later(void *arg)
-{
-	struct connector *c = arg;
-
-	for (int i = 0; i < 500; i++) {
-		c->r = vhostctl_vu_backend_connect(c->be, c->path);
-		if (!c->r)
-			break;
-		usleep(10000);
-	}
-	if (!c->r)
-		c->r = vhostctl_vu_backend_start(c->be);
-	return NULL;
 }
 
 #define TR_FAIL(...) do { snprintf(t->err, sizeof(t->err), __VA_ARGS__); goto out; } while (0)
@@ -78,7 +57,7 @@ static inline int traffic_run(struct traffic *t, struct vhostctl_vu_backend *be)
 	struct vhostctl_mem *mem = vhostctl_mem_new();
 	struct vhostctl_dev *dev = NULL;
 	struct drv_q rx, tx;
-	struct connector c = { .be = be, .path = t->path };
+	struct drv_connector c = { .be = be, .path = t->path };
 	pthread_t th;
 	bool thread = false;
 	unsigned long sent = 0, done_tx = 0;
@@ -95,7 +74,7 @@ static inline int traffic_run(struct traffic *t, struct vhostctl_vu_backend *be)
 	if (drv_q_init(&rx, mem, t->num, t->packed, 2048) || drv_q_init(&tx, mem, t->num, t->packed, 2048))
 		TR_FAIL("rings: out of guest memory");
 	if (t->server) {
-		pthread_create(&th, NULL, tr_connect_later, &c);
+		pthread_create(&th, NULL, drv_connect_later, &c);
 		thread = true;
 	} else if (!t->serving &&
 		   (vhostctl_vu_backend_listen(be, t->path) || vhostctl_vu_backend_start(be))) {
