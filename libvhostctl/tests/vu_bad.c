@@ -14,6 +14,7 @@
 
 #include "test.h"
 #include "vu_drv.h"
+#include "vu_raw.h"
 
 static char path[64];
 
@@ -21,41 +22,10 @@ struct hdr {
 	uint32_t req, flags, size;
 };
 
-static int raw_connect(const char *p)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	strcpy(sa.sun_path, p);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		t_fail("connect %s: %s", p, strerror(errno));
-	return fd;
-}
-
 static void raw_send(int fd, uint32_t req, uint32_t flags, const void *p, uint32_t size,
 		     uint32_t claimed, const int *fds, int nfds)
 {
-	char buf[8192];
-	struct hdr h = { req, flags, claimed };
-	union { char c[CMSG_SPACE(sizeof(int) * 16)]; struct cmsghdr a; } u;
-	struct iovec iov = { buf, sizeof(h) + size };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	memcpy(buf, &h, sizeof(h));
-	if (size)
-		memcpy(buf + sizeof(h), p, size);
-	if (nfds) {
-		struct cmsghdr *c;
-
-		mh.msg_control = u.c;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
+	if (!raw_sendmsg_claim(fd, req, flags, claimed, p, size, fds, (unsigned int)nfds))
 		t_fail("sendmsg: %s", strerror(errno));
 }
 
@@ -92,7 +62,7 @@ static void expect_cut(int fd, const char *what)
 /* A session that has negotiated protocol features (REPLY_ACK, not MQ). */
 static int session(uint64_t proto)
 {
-	int fd = raw_connect(path);
+	int fd = raw_connect_path(path);
 	uint64_t f = 1ull << 30 | VU_F_VERSION_1;
 
 	raw_send(fd, 3, 1, NULL, 0, 0, NULL, 0);		/* SET_OWNER */
@@ -172,7 +142,7 @@ static int infl_session(int memfd, int regfd)
 	uint64_t f = 1ull << 30 | VU_F_VERSION_1 | VU_F_RING_PACKED, proto = 1u << 3 | 1u << 12;
 	uint64_t mem[1 + 4] = { 1, 0, 1 << 20, 0x10000000, 0 }, k = 0;
 	uint32_t num[2] = { 0, 16 }, base[2] = { 0, 0x8000 };
-	int fd = raw_connect(path), kfd = eventfd(0, EFD_CLOEXEC);
+	int fd = raw_connect_path(path), kfd = eventfd(0, EFD_CLOEXEC);
 
 	t_true(kfd >= 0);
 	raw_send(fd, 3, 1, NULL, 0, 0, NULL, 0);		/* SET_OWNER */
@@ -430,54 +400,54 @@ int main(void)
 		t_true(mfd[i] >= 0 && ftruncate(mfd[i], 1 << 20) == 0);
 	}
 
-	fd = raw_connect(path);
+	fd = raw_connect_path(path);
 	raw_send(fd, 99, 1, NULL, 0, 0, NULL, 0);
 	bad(be, "unknown request 99", fd, "unsupported request 99");
 
-	fd = raw_connect(path);
+	fd = raw_connect_path(path);
 	raw_send(fd, 2, 1, &v, 4, 4, NULL, 0);
 	bad(be, "SET_FEATURES of 4 bytes", fd, "SET_FEATURES: payload of 4 bytes");
 
-	fd = raw_connect(path);
+	fd = raw_connect_path(path);
 	raw_send(fd, 1, 1, NULL, 0, 8, NULL, 0);
 	raw_send(fd, 1, 1, &v, 8, 8, NULL, 0);
 	bad(be, "GET_FEATURES with a payload", fd, "expected none");
 
-	fd = raw_connect(path);
+	fd = raw_connect_path(path);
 	v = 0;
 	raw_send(fd, 13, 1, &v, 8, 8, mfd, 9);
 	bad(be, "SET_VRING_CALL with 9 fds", fd, "more than 8 fds");
 
-	fd = raw_connect(path);
+	fd = raw_connect_path(path);
 	raw_send(fd, 13, 1, &v, 8, 8, mfd, 2);
 	bad(be, "SET_VRING_CALL with 2 fds", fd, "2 fds, expected 1");
 
-	fd = raw_connect(path);
+	fd = raw_connect_path(path);
 	raw_send(fd, 12, 1, &v, 8, 8, NULL, 0);
 	bad(be, "SET_VRING_KICK without fd or NOFD", fd, "0 fds, expected 1");
 
 	/* An optional fd is one fd at most: a second would be kept by nobody. */
-	fd = raw_connect(path);
+	fd = raw_connect_path(path);
 	raw_send(fd, 7, 1, NULL, 0, 0, mfd, 2);
 	bad(be, "SET_LOG_FD with 2 fds", fd, "2 fds, expected at most 1");
 
-	fd = raw_connect(path);
+	fd = raw_connect_path(path);
 	raw_send(fd, 1, 1 | 4, NULL, 0, 0, NULL, 0);
 	bad(be, "reply flag on a request", fd, "reply flag");
 
-	fd = raw_connect(path);
+	fd = raw_connect_path(path);
 	raw_send(fd, 1, 2, NULL, 0, 0, NULL, 0);
 	bad(be, "version 2", fd, "bad header flags");
 
-	fd = raw_connect(path);
+	fd = raw_connect_path(path);
 	raw_send(fd, 1, 1 | 0x100, NULL, 0, 0, NULL, 0);
 	bad(be, "reserved flag bit", fd, "bad header flags");
 
-	fd = raw_connect(path);
+	fd = raw_connect_path(path);
 	raw_send(fd, 24, 1, p, 0, 5000, NULL, 0);
 	bad(be, "payload of 5000 bytes", fd, "too large");
 
-	fd = raw_connect(path);
+	fd = raw_connect_path(path);
 	raw_send(fd, 2, 1, &v, 8, 8, NULL, 0);
 	raw_send(fd, 16, 1, &v, 4, 8, NULL, 0);	/* 4 of 8 bytes, then silence */
 	bad(be, "short payload", fd, "short payload");
@@ -591,7 +561,7 @@ int main(void)
 	}
 
 	/* After all that, a well-behaved frontend is still served. */
-	fd = raw_connect(path);
+	fd = raw_connect_path(path);
 	raw_send(fd, 1, 1, NULL, 0, 0, NULL, 0);
 	t_eq(8, raw_recv(fd, &h, p, 3000));
 	t_eq(5, h.flags);

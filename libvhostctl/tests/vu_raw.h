@@ -39,12 +39,16 @@ static inline uint64_t pick(uint64_t n)
 	return rnd() % n;
 }
 
-/* Send header + payload + fds; false when the peer is gone. */
-static inline bool raw_sendmsg(int sock, uint32_t req, uint32_t flags, const void *p, uint32_t size,
-			       const int *fds, unsigned int nfds)
+/*
+ * Send a header claiming @claimed payload bytes, then @size bytes of
+ * payload and the fds; false when the peer is gone.
+ */
+static inline bool raw_sendmsg_claim(int sock, uint32_t req, uint32_t flags, uint32_t claimed,
+				     const void *p, uint32_t size, const int *fds,
+				     unsigned int nfds)
 {
 	uint8_t buf[12 + 4096];
-	uint32_t h[3] = { req, flags, size };
+	uint32_t h[3] = { req, flags, claimed };
 	union { char b[CMSG_SPACE(sizeof(int) * 16)]; struct cmsghdr a; } u;
 	struct iovec iov = { buf, 12 + size };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -66,6 +70,13 @@ static inline bool raw_sendmsg(int sock, uint32_t req, uint32_t flags, const voi
 		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
 	}
 	return sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0;
+}
+
+/* Send header + payload + fds; false when the peer is gone. */
+static inline bool raw_sendmsg(int sock, uint32_t req, uint32_t flags, const void *p, uint32_t size,
+			       const int *fds, unsigned int nfds)
+{
+	return raw_sendmsg_claim(sock, req, flags, size, p, size, fds, nfds);
 }
 
 /* Close the fds a received message carried; keep the first in *keep if asked. */
