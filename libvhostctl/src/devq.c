@@ -141,6 +141,7 @@ struct vhostctl_devq {
 	struct used_elem *used_ring;
 	uint16_t *avail_event;
 	uint16_t last_avail;
+	uint16_t avail_seen;		/* avail index last read (entries before it are ours) */
 	uint16_t used_idx;		/* next used index (shadow) */
 	uint16_t flushed;		/* used index the driver last saw */
 
@@ -183,6 +184,7 @@ struct vhostctl_devq {
 	 */
 	bool logging;
 	unsigned int log_hint;		/* region of the last host -> guest lookup */
+	unsigned int rhint;		/* region of the last guest -> host lookup */
 };
 
 /* ---- memory map ------------------------------------------------------ */
@@ -319,6 +321,30 @@ static inline const struct vhostctl_devq_region *region_of(const struct vhc_memm
 	return NULL;
 }
 
+/*
+ * The region holding @addr: the one the last lookup found (most buffers of a
+ * queue are in one region), else by binary search.  The hint is an index,
+ * checked against the map as it is now, so a map that changed only costs a
+ * search.
+ */
+static ALWAYS_INLINE const struct vhostctl_devq_region *region_hint(struct vhostctl_devq *q,
+								    uint64_t addr)
+{
+	const struct vhc_memmap *m = q->map;
+	const struct vhostctl_devq_region *r;
+	unsigned int h = q->rhint;
+
+	if (__builtin_expect(h < m->n, 1)) {
+		r = &m->r[h];
+		if (__builtin_expect(addr - r->gpa < r->size, 1))
+			return r;
+	}
+	r = region_of(m, addr);
+	if (r)
+		q->rhint = (unsigned int)(r - m->r);
+	return r;
+}
+
 /* ---- dirty log ------------------------------------------------------- */
 
 /* Mark the pages of [gpa, gpa+len); one beyond the bitmap is noted, not logged. */
@@ -445,7 +471,7 @@ static int add_buf(struct vhostctl_devq *q, uint64_t addr, uint32_t len, struct 
 	if (addr + len < addr)
 		return -EIO;
 	while (len) {
-		const struct vhostctl_devq_region *r = region_of(q->map, addr);
+		const struct vhostctl_devq_region *r = region_hint(q, addr);
 		uint64_t chunk;
 
 		if (!r)
@@ -535,6 +561,41 @@ static void walk_done(struct walk *w)
 	w->e->in_len = (uint32_t)w->in_len;
 }
 
+/*
+ * The common buffer: one descriptor, neither chained nor indirect, in the
+ * region of the last lookup.  Fills @e (but for id and ndesc) with one iovec
+ * and returns true.  Anything else (an empty descriptor, no room, another
+ * region, a range past the region's end) returns false untouched, for the
+ * full walk to handle and check.
+ */
+static ALWAYS_INLINE bool pop_single(struct vhostctl_devq *q, struct vhostctl_devq_elem *e,
+				     struct iovec *iov, unsigned int max, uint64_t addr,
+				     uint32_t len, uint16_t flags)
+{
+	const struct vhc_memmap *m = q->map;
+	const struct vhostctl_devq_region *r;
+	unsigned int h = q->rhint;
+	uint64_t off;
+	bool in;
+
+	if (__builtin_expect(!max || !len || h >= m->n, 0))
+		return false;
+	r = &m->r[h];
+	off = addr - r->gpa;
+	if (__builtin_expect(off >= r->size || len > r->size - off, 0))
+		return false;
+	iov[0].iov_base = (char *)r->host + off;
+	iov[0].iov_len = len;
+	in = flags & DESC_F_WRITE;
+	e->out = !in;
+	e->in = in;
+	e->out_len = in ? 0 : len;
+	e->in_len = in ? len : 0;
+	e->iov = iov;
+	e->priv = q->cfg.dlog;
+	return true;
+}
+
 /* ---- split ----------------------------------------------------------- */
 
 static int split_chain(struct vhostctl_devq *q, uint16_t head, struct walk *w)
@@ -550,8 +611,11 @@ static int split_chain(struct vhostctl_devq *q, uint16_t head, struct walk *w)
 
 		if (i >= table_n || ++count > table_n)
 			return -EIO;	/* out of range, or a loop */
-		memcpy(&d, &table[i], sizeof(d));
+		/* Each field read once: what was checked is what is used. */
+		d.addr = __atomic_load_n(&table[i].addr, __ATOMIC_RELAXED);
+		d.len = __atomic_load_n(&table[i].len, __ATOMIC_RELAXED);
 		d.flags = __atomic_load_n(&table[i].flags, __ATOMIC_RELAXED);
+		d.next = __atomic_load_n(&table[i].next, __ATOMIC_RELAXED);
 		if (d.flags & DESC_F_INDIRECT) {
 			if (!q->cfg.indirect || indirect || (d.flags & DESC_F_NEXT) ||
 			    !d.len || d.len % sizeof(struct sdesc) ||
@@ -575,29 +639,72 @@ static int split_chain(struct vhostctl_devq *q, uint16_t head, struct walk *w)
 	}
 }
 
-static int split_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, struct iovec *iov,
-		     unsigned int max)
+/* A buffer taken off the ring: past it, and in flight while tracked. */
+static ALWAYS_INLINE void split_taken(struct vhostctl_devq *q, uint16_t head)
+{
+	q->last_avail++;
+	if (q->infl) {
+		q->infl->desc[head].counter = ++q->counter;
+		/* Release: the counter is in place when the flag says inflight. */
+		__atomic_store_n(&q->infl->desc[head].inflight, 1, __ATOMIC_RELEASE);
+	}
+}
+
+/* With event-idx: tell the driver where we are (once per pop, or per burst). */
+static ALWAYS_INLINE void split_avail_event(struct vhostctl_devq *q)
+{
+	if (q->cfg.event_idx) {
+		st16(q->avail_event, q->last_avail);
+		if (__builtin_expect(q->logging, 0))
+			log_used_ring(q, 4 + 8ull * q->cfg.num, 2);
+	}
+}
+
+/*
+ * The next head, or 0 if the ring is empty, or -EIO.  The index is read
+ * again only once the entries it showed are taken.
+ */
+static ALWAYS_INLINE int split_head(struct vhostctl_devq *q, uint16_t *head)
 {
 	unsigned int num = q->cfg.num;
-	struct walk w;
-	uint16_t avail_idx, head;
-	bool resub = q->resubmit_pos < q->nresubmit;
-	int r;
+	uint16_t avail_idx;
 
-	if (resub) {
-		head = q->resubmit[q->resubmit_pos];
-	} else {
+	if (q->last_avail == q->avail_seen) {
 		avail_idx = ld16(&q->avail[1]);
 		if (avail_idx == q->last_avail)
 			return 0;
 		if ((uint16_t)(avail_idx - q->last_avail) > num)
 			return broken(q);
-		/* Acquire: read the ring entry and descriptors after the index. */
+		/* Acquire: read the ring entries and descriptors after the index. */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		head = ld16(&q->avail[2 + (q->last_avail & (num - 1))]);
+		q->avail_seen = avail_idx;
 	}
-	if (head >= num)
+	*head = ld16(&q->avail[2 + (q->last_avail & (num - 1))]);
+	if (*head >= num)
 		return broken(q);
+	return 1;
+}
+
+/* Everything but the common single descriptor: resubmissions, chains, indirect tables. */
+static __attribute__((noinline)) int split_pop_full(struct vhostctl_devq *q,
+						    struct vhostctl_devq_elem *e, struct iovec *iov,
+						    unsigned int max)
+{
+	unsigned int num = q->cfg.num;
+	struct walk w;
+	uint16_t head;
+	bool resub = q->resubmit_pos < q->nresubmit;
+	int r;
+
+	if (resub) {
+		head = q->resubmit[q->resubmit_pos];
+		if (head >= num)
+			return broken(q);
+	} else {
+		r = split_head(q, &head);
+		if (r <= 0)
+			return r;
+	}
 	walk_init(q, &w, e, iov, max);
 	r = split_chain(q, head, &w);
 	if (r == -ENOBUFS)
@@ -611,27 +718,51 @@ static int split_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, stru
 		q->resubmit_pos++;
 		return 1;
 	}
-	q->last_avail++;
-	if (q->infl) {
-		q->infl->desc[head].counter = ++q->counter;
-		/* Release: the counter is in place when the flag says inflight. */
-		__atomic_store_n(&q->infl->desc[head].inflight, 1, __ATOMIC_RELEASE);
-	}
-	if (q->cfg.event_idx) {
-		st16(q->avail_event, q->last_avail);
-		if (__builtin_expect(q->logging, 0))
-			log_used_ring(q, 4 + 8ull * num, 2);
-	}
+	split_taken(q, head);
 	return 1;
 }
 
-static ALWAYS_INLINE int split_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e,
-				     uint32_t len)
+/* One buffer, without the avail event update (the caller's, per pop or per burst). */
+static ALWAYS_INLINE int split_pop_one(struct vhostctl_devq *q, struct vhostctl_devq_elem *e,
+				       struct iovec *iov, unsigned int max)
+{
+	const struct sdesc *d;
+	uint16_t head, flags;
+	int r;
+
+	if (__builtin_expect(q->resubmit_pos < q->nresubmit, 0))
+		return split_pop_full(q, e, iov, max);
+	r = split_head(q, &head);
+	if (r <= 0)
+		return r;
+	d = &q->desc[head];
+	flags = __atomic_load_n(&d->flags, __ATOMIC_RELAXED);
+	if (__builtin_expect(flags & (DESC_F_NEXT | DESC_F_INDIRECT), 0) ||
+	    !pop_single(q, e, iov, max, __atomic_load_n(&d->addr, __ATOMIC_RELAXED),
+			__atomic_load_n(&d->len, __ATOMIC_RELAXED), flags))
+		return split_pop_full(q, e, iov, max);
+	e->id = head;
+	e->ndesc = 1;
+	split_taken(q, head);
+	return 1;
+}
+
+static ALWAYS_INLINE int split_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e,
+				   struct iovec *iov, unsigned int max)
+{
+	int r = split_pop_one(q, e, iov, max);
+
+	/* A resubmission does not move the ring (last_avail is past it already). */
+	if (r > 0)
+		split_avail_event(q);
+	return r;
+}
+
+static ALWAYS_INLINE void split_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e,
+				      uint32_t len)
 {
 	struct used_elem *u = &q->used_ring[q->used_idx & (q->cfg.num - 1)];
 
-	if (e->id >= q->cfg.num)
-		return -EINVAL;
 	__atomic_store_n(&u->id, e->id, __ATOMIC_RELAXED);
 	__atomic_store_n(&u->len, len, __ATOMIC_RELAXED);
 	q->used_idx++;
@@ -641,7 +772,6 @@ static ALWAYS_INLINE int split_push(struct vhostctl_devq *q, const struct vhostc
 		else
 			q->batch_overflow = true;
 	}
-	return 0;
 }
 
 static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
@@ -824,11 +954,12 @@ static ALWAYS_INLINE int packed_pop_body(struct vhostctl_devq *q, struct vhostct
 
 		if (++count > num)
 			return broken(q);
-		memcpy(&d, &q->pring[idx], sizeof(d));
-		if (count > 1)
-			d.flags = __atomic_load_n(&q->pring[idx].flags, __ATOMIC_ACQUIRE);
-		else
-			d.flags = flags;
+		/* Flags first (acquire: the rest is read after them), each field once. */
+		d.flags = count > 1 ? __atomic_load_n(&q->pring[idx].flags, __ATOMIC_ACQUIRE) :
+				      flags;
+		d.addr = __atomic_load_n(&q->pring[idx].addr, __ATOMIC_RELAXED);
+		d.len = __atomic_load_n(&q->pring[idx].len, __ATOMIC_RELAXED);
+		d.id = __atomic_load_n(&q->pring[idx].id, __ATOMIC_RELAXED);
 		r = packed_desc(q, &w, &d, count == 1);
 		if (r == -ENOBUFS)
 			return r;
@@ -870,12 +1001,39 @@ static __attribute__((noinline)) int packed_pop_tracked(struct vhostctl_devq *q,
 	return packed_pop_body(q, e, iov, max, true);
 }
 
-static int packed_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, struct iovec *iov,
-		      unsigned int max)
+/* Everything but the common single descriptor: chains and indirect tables. */
+static __attribute__((noinline)) int packed_pop_full(struct vhostctl_devq *q,
+						     struct vhostctl_devq_elem *e,
+						     struct iovec *iov, unsigned int max)
 {
+	return packed_pop_body(q, e, iov, max, false);
+}
+
+static ALWAYS_INLINE int packed_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e,
+				    struct iovec *iov, unsigned int max)
+{
+	uint16_t idx = q->last_avail, flags;
+	const struct pdesc *d = &q->pring[idx];
+	bool wrap = q->avail_wrap;
+
 	if (q->pinfl)
 		return packed_pop_tracked(q, e, iov, max);
-	return packed_pop_body(q, e, iov, max, false);
+	/* One flags load: availability, then the single-descriptor test. */
+	flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+	if (!!(flags & PDESC_F_AVAIL) != wrap || !!(flags & PDESC_F_USED) == wrap)
+		return 0;
+	if (__builtin_expect(flags & (DESC_F_NEXT | DESC_F_INDIRECT), 0) ||
+	    !pop_single(q, e, iov, max, __atomic_load_n(&d->addr, __ATOMIC_RELAXED),
+			__atomic_load_n(&d->len, __ATOMIC_RELAXED), flags))
+		return packed_pop_full(q, e, iov, max);
+	e->id = __atomic_load_n(&d->id, __ATOMIC_RELAXED);
+	e->ndesc = 1;
+	if (++idx >= q->cfg.num) {
+		idx = 0;
+		q->avail_wrap = !wrap;
+	}
+	q->last_avail = idx;
+	return 1;
 }
 
 /* Back on the free list: the entries of the buffer @id, committed at once. */
@@ -908,8 +1066,6 @@ static ALWAYS_INLINE int packed_push_body(struct vhostctl_devq *q,
 	uint16_t used = q->last_used, head = 0;
 	bool wrap = q->used_wrap;
 
-	if (!e->ndesc || e->ndesc > q->cfg.num)
-		return -EINVAL;
 	used += e->ndesc;
 	if (used >= q->cfg.num) {
 		used -= (uint16_t)q->cfg.num;
@@ -1389,6 +1545,7 @@ static int devq_init(struct vhostctl_devq *q)
 		if (r < 0)
 			return r;
 	}
+	q->avail_seen = q->last_avail;
 	return 0;
 }
 
@@ -1568,13 +1725,26 @@ static __attribute__((noinline)) int push_logged(struct vhostctl_devq *q,
 						 const struct vhostctl_devq_elem *elem,
 						 uint32_t written)
 {
-	int r = q->cfg.packed ? packed_push(q, elem, written) : split_push(q, elem, written);
+	if (q->cfg.packed) {
+		int r = packed_push(q, elem, written);
 
-	if (r)
-		return vhc_ret(r);
+		if (r)
+			return vhc_ret(r);
+	} else {
+		split_push(q, elem, written);
+	}
 	q->pending++;
 	log_push(q, elem, written);
 	return 0;
+}
+
+/* What a push of @e needs from the element itself: split, the head in range; packed, slots. */
+static ALWAYS_INLINE bool push_elem_ok(const struct vhostctl_devq *q,
+				       const struct vhostctl_devq_elem *e)
+{
+	if (q->cfg.packed)
+		return e->ndesc && e->ndesc <= q->cfg.num;
+	return e->id < q->cfg.num;
 }
 
 VHC_EXPORT int vhostctl_devq_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *elem,
@@ -1586,12 +1756,19 @@ VHC_EXPORT int vhostctl_devq_push(struct vhostctl_devq *q, const struct vhostctl
 		return vhc_err(EINVAL);
 	if (q->broken)
 		return vhc_err(EIO);
+	if (!push_elem_ok(q, elem))
+		return vhc_err(EINVAL);
 	if (__builtin_expect(q->logging, 0))
 		return push_logged(q, elem, written);
-	r = q->cfg.packed ? packed_push(q, elem, written) : split_push(q, elem, written);
-	if (!r)
-		q->pending++;
-	return vhc_ret(r);
+	if (q->cfg.packed) {
+		r = packed_push(q, elem, written);
+		if (r)
+			return vhc_ret(r);
+	} else {
+		split_push(q, elem, written);
+	}
+	q->pending++;
+	return 0;
 }
 
 /* The slow path of vhostctl_devq_flush() while logging: flush, then mark. */
@@ -1672,6 +1849,15 @@ static __attribute__((noinline)) size_t copy_to_logged(const struct vhostctl_dev
 VHC_EXPORT size_t vhostctl_devq_copy_from(const struct vhostctl_devq_elem *elem, size_t offset,
 					  void *buf, size_t len)
 {
+	/* The common buffer: one readable piece. */
+	if (elem->out == 1 && offset < elem->iov[0].iov_len) {
+		size_t n = elem->iov[0].iov_len - offset;
+
+		if (n > len)
+			n = len;
+		memcpy(buf, (const char *)elem->iov[0].iov_base + offset, n);
+		return n;
+	}
 	return devq_copy(elem, 0, elem->out, offset, buf, len, false);
 }
 
