@@ -15,6 +15,7 @@
  * {u64 addr, u32 len, u16 id, u16 flags}, event areas {u16 off_wrap, u16 flags}.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -1666,6 +1667,220 @@ VHC_EXPORT int vhostctl_devq_pop(struct vhostctl_devq *q, struct vhostctl_devq_e
 	return vhc_ret(r);
 }
 
+/* Fill @e with the single piece at @host: what pop_single() does, for a burst. */
+static ALWAYS_INLINE void fill_single(struct vhostctl_devq_elem *e, struct iovec *iov, void *host,
+				      uint32_t len, uint16_t flags, uint16_t id, void *priv)
+{
+	bool in = flags & DESC_F_WRITE;
+
+	iov->iov_base = host;
+	iov->iov_len = len;
+	e->id = id;
+	e->ndesc = 1;
+	e->out = !in;
+	e->in = in;
+	e->out_len = in ? 0 : len;
+	e->in_len = in ? len : 0;
+	e->iov = iov;
+	e->priv = priv;
+}
+
+/*
+ * A burst from a packed ring without inflight tracking.  While buffers are
+ * single descriptors inside the region of the last lookup, the ring
+ * position and that region stay in registers; any other buffer goes
+ * through the full walk, which checks everything and may move the hint.
+ * Returns the buffers taken; *@res is what stopped the burst (1: nothing).
+ */
+static ALWAYS_INLINE unsigned int packed_pop_run(struct vhostctl_devq *q,
+						 struct vhostctl_devq_elem *elems,
+						 struct iovec *iov, unsigned int per, unsigned int n,
+						 int *res)
+{
+	const struct vhc_memmap *m = q->map;
+	const struct pdesc *ring = q->pring;
+	unsigned int num = q->cfg.num, i = 0;
+	void *priv = q->cfg.dlog;
+	uint16_t idx = q->last_avail;
+	bool wrap = q->avail_wrap;
+	int r = 1;
+
+	while (i < n) {
+		unsigned int h = q->rhint;
+
+		if (h < m->n && per) {
+			uint64_t rgpa = m->r[h].gpa, rsize = m->r[h].size;
+			char *rhost = m->r[h].host;
+
+			for (; i < n; i++) {
+				const struct pdesc *d = &ring[idx];
+				uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+				uint64_t off;
+				uint32_t len;
+
+				if (!!(flags & PDESC_F_AVAIL) != wrap ||
+				    !!(flags & PDESC_F_USED) == wrap) {
+					r = 0;
+					goto out;
+				}
+				if (flags & (DESC_F_NEXT | DESC_F_INDIRECT))
+					break;
+				off = __atomic_load_n(&d->addr, __ATOMIC_RELAXED) - rgpa;
+				len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
+				if (off >= rsize || !len || len > rsize - off)
+					break;
+				fill_single(&elems[i], iov, rhost + off, len, flags,
+					    __atomic_load_n(&d->id, __ATOMIC_RELAXED), priv);
+				iov += per;
+				if (++idx >= num) {
+					idx = 0;
+					wrap = !wrap;
+				}
+			}
+			if (i == n)
+				break;
+		}
+		q->last_avail = idx;
+		q->avail_wrap = wrap;
+		r = packed_pop_full(q, &elems[i], iov, per);
+		if (r <= 0) {
+			*res = r;
+			return i;
+		}
+		i++;
+		if (per)
+			iov += per;
+		idx = q->last_avail;
+		wrap = q->avail_wrap;
+	}
+out:
+	q->last_avail = idx;
+	q->avail_wrap = wrap;
+	*res = r;
+	return i;
+}
+
+/* The same for a split ring without resubmissions or inflight tracking. */
+static ALWAYS_INLINE unsigned int split_pop_run(struct vhostctl_devq *q,
+						struct vhostctl_devq_elem *elems,
+						struct iovec *iov, unsigned int per, unsigned int n,
+						int *res)
+{
+	const struct vhc_memmap *m = q->map;
+	const struct sdesc *table = q->desc;
+	const uint16_t *avail = q->avail;
+	unsigned int num = q->cfg.num, i = 0;
+	void *priv = q->cfg.dlog;
+	uint16_t last = q->last_avail, seen = q->avail_seen;
+	int r = 1;
+
+	while (i < n) {
+		unsigned int h = q->rhint;
+
+		if (h < m->n && per) {
+			uint64_t rgpa = m->r[h].gpa, rsize = m->r[h].size;
+			char *rhost = m->r[h].host;
+
+			for (; i < n; i++) {
+				const struct sdesc *d;
+				uint16_t head, flags;
+				uint64_t off;
+				uint32_t len;
+
+				if (last == seen) {
+					uint16_t a = ld16(&avail[1]);
+
+					if (a == last) {
+						r = 0;
+						goto out;
+					}
+					if ((uint16_t)(a - last) > num) {
+						r = broken(q);
+						goto out;
+					}
+					/* Acquire: entries and descriptors after the index. */
+					__atomic_thread_fence(__ATOMIC_ACQUIRE);
+					seen = a;
+				}
+				head = ld16(&avail[2 + (last & (num - 1))]);
+				if (head >= num) {
+					r = broken(q);
+					goto out;
+				}
+				d = &table[head];
+				flags = __atomic_load_n(&d->flags, __ATOMIC_RELAXED);
+				if (flags & (DESC_F_NEXT | DESC_F_INDIRECT))
+					break;
+				off = __atomic_load_n(&d->addr, __ATOMIC_RELAXED) - rgpa;
+				len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
+				if (off >= rsize || !len || len > rsize - off)
+					break;
+				fill_single(&elems[i], iov, rhost + off, len, flags, head, priv);
+				iov += per;
+				last++;
+			}
+			if (i == n)
+				break;
+		}
+		q->last_avail = last;
+		q->avail_seen = seen;
+		r = split_pop_full(q, &elems[i], iov, per);
+		if (r <= 0) {
+			*res = r;
+			return i;
+		}
+		i++;
+		if (per)
+			iov += per;
+		last = q->last_avail;
+		seen = q->avail_seen;
+	}
+out:
+	q->last_avail = last;
+	q->avail_seen = seen;
+	*res = r;
+	return i;
+}
+
+VHC_EXPORT int vhostctl_devq_pop_burst(struct vhostctl_devq *q, struct vhostctl_devq_elem *elems,
+				       struct iovec *iov, unsigned int iov_per_elem, unsigned int n)
+{
+	unsigned int i = 0;
+	int r = 1;
+
+	if (!q || (!elems && n) || (!iov && iov_per_elem) || n > INT_MAX)
+		return vhc_err(EINVAL);
+	if (q->broken)
+		return vhc_err(EIO);
+	if (!n)
+		return 0;
+	if (q->cfg.packed && !q->pinfl) {
+		i = packed_pop_run(q, elems, iov, iov_per_elem, n, &r);
+	} else if (!q->cfg.packed && !q->infl && q->resubmit_pos >= q->nresubmit) {
+		i = split_pop_run(q, elems, iov, iov_per_elem, n, &r);
+		if (i)
+			split_avail_event(q);
+	} else {
+		/* Inflight tracking, resubmissions: one at a time. */
+		for (; i < n; i++) {
+			r = q->cfg.packed ? packed_pop(q, &elems[i], iov, iov_per_elem) :
+					    split_pop_one(q, &elems[i], iov, iov_per_elem);
+			if (r <= 0)
+				break;
+			if (iov_per_elem)
+				iov += iov_per_elem;
+		}
+		if (i && !q->cfg.packed)
+			split_avail_event(q);
+	}
+	if (!r)
+		q->drained = true;
+	/* What stopped a burst after its first buffer is for the next call to report. */
+	if (i)
+		return (int)i;
+	return vhc_ret(r);
+}
+
 void vhc_devq_clear_drained(struct vhostctl_devq *q)
 {
 	q->drained = false;
@@ -1771,6 +1986,96 @@ VHC_EXPORT int vhostctl_devq_push(struct vhostctl_devq *q, const struct vhostctl
 	return 0;
 }
 
+/* Used entries for a burst, without tracking or logging; the elements were checked. */
+static ALWAYS_INLINE void packed_push_run(struct vhostctl_devq *q,
+					  const struct vhostctl_devq_elem *elems,
+					  const uint32_t *written, unsigned int n)
+{
+	struct pdesc *ring = q->pring;
+	unsigned int num = q->cfg.num;
+	uint16_t used = q->last_used;
+	bool wrap = q->used_wrap;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t len = written ? written[i] : 0;
+		uint16_t flags = wrap ? (PDESC_F_AVAIL | PDESC_F_USED) : 0;
+		struct pdesc *d = &ring[used];
+
+		if (len)
+			flags |= DESC_F_WRITE;
+		__atomic_store_n(&d->id, elems[i].id, __ATOMIC_RELAXED);
+		__atomic_store_n(&d->len, len, __ATOMIC_RELAXED);
+		/* Release: id and len are visible before the flags that hand the slot back. */
+		__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+		used += elems[i].ndesc;
+		if (used >= num) {
+			used -= (uint16_t)num;
+			wrap = !wrap;
+		}
+	}
+	q->last_used = used;
+	q->used_wrap = wrap;
+}
+
+static ALWAYS_INLINE void split_push_run(struct vhostctl_devq *q,
+					 const struct vhostctl_devq_elem *elems,
+					 const uint32_t *written, unsigned int n)
+{
+	struct used_elem *ring = q->used_ring;
+	unsigned int mask = q->cfg.num - 1;
+	uint16_t used = q->used_idx;
+
+	for (unsigned int i = 0; i < n; i++, used++) {
+		struct used_elem *u = &ring[used & mask];
+
+		__atomic_store_n(&u->id, elems[i].id, __ATOMIC_RELAXED);
+		__atomic_store_n(&u->len, written ? written[i] : 0, __ATOMIC_RELAXED);
+	}
+	q->used_idx = used;
+}
+
+VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
+					const struct vhostctl_devq_elem *elems,
+					const uint32_t *written, unsigned int n)
+{
+	unsigned int num, i;
+	int r;
+
+	if (!q || (!elems && n) || n > INT_MAX)
+		return vhc_err(EINVAL);
+	if (q->broken)
+		return vhc_err(EIO);
+	/* Every element is checked first: a burst goes back whole, or not at all. */
+	num = q->cfg.num;
+	for (i = 0; written && i < n; i++)
+		if (written[i] > elems[i].in_len)
+			return vhc_err(EINVAL);
+	if (q->cfg.packed) {
+		for (i = 0; i < n; i++)
+			if (!elems[i].ndesc || elems[i].ndesc > num)
+				return vhc_err(EINVAL);
+	} else {
+		for (i = 0; i < n; i++)
+			if (elems[i].id >= num)
+				return vhc_err(EINVAL);
+	}
+	if (__builtin_expect(q->logging || q->pinfl || q->infl, 0)) {
+		for (i = 0; i < n; i++) {
+			r = q->logging ? push_logged(q, &elems[i], written ? written[i] : 0) :
+					 vhostctl_devq_push(q, &elems[i], written ? written[i] : 0);
+			if (r)
+				return r;
+		}
+		return (int)n;
+	}
+	if (q->cfg.packed)
+		packed_push_run(q, elems, written, n);
+	else
+		split_push_run(q, elems, written, n);
+	q->pending += n;
+	return (int)n;
+}
+
 /* The slow path of vhostctl_devq_flush() while logging: flush, then mark. */
 static __attribute__((noinline)) int flush_logged(struct vhostctl_devq *q)
 {
@@ -1846,6 +2151,13 @@ static __attribute__((noinline)) size_t copy_to_logged(const struct vhostctl_dev
 	return n;
 }
 
+/* vhostctl_devq_copy_from() over several pieces (out of line: the one-piece case stays a leaf). */
+static __attribute__((noinline)) size_t copy_from_pieces(const struct vhostctl_devq_elem *elem,
+							 size_t offset, void *buf, size_t len)
+{
+	return devq_copy(elem, 0, elem->out, offset, buf, len, false);
+}
+
 VHC_EXPORT size_t vhostctl_devq_copy_from(const struct vhostctl_devq_elem *elem, size_t offset,
 					  void *buf, size_t len)
 {
@@ -1858,7 +2170,7 @@ VHC_EXPORT size_t vhostctl_devq_copy_from(const struct vhostctl_devq_elem *elem,
 		memcpy(buf, (const char *)elem->iov[0].iov_base + offset, n);
 		return n;
 	}
-	return devq_copy(elem, 0, elem->out, offset, buf, len, false);
+	return copy_from_pieces(elem, offset, buf, len);
 }
 
 VHC_EXPORT size_t vhostctl_devq_copy_to(const struct vhostctl_devq_elem *elem, size_t offset,
