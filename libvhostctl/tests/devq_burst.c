@@ -11,7 +11,9 @@
  * two queues over identical random rings, one driven by the single calls,
  * the other by bursts of random sizes, must hand out the same buffers, stop
  * at the same point with the same error, and leave the same bytes in
- * memory (used entries, event index) after pushing them back.
+ * memory (used entries, event index) after pushing them back; queues made
+ * as the vhost-user backend makes them, with an inflight region and a
+ * dirty log, must also leave the same regions and the same log bits.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,6 +24,7 @@
 #include <vhostctl/vhostctl.h>
 
 #include "test.h"
+#include "vu.h"
 
 #define F_NEXT 1
 #define F_WRITE 2
@@ -58,7 +61,16 @@ struct fx {
 	bool wrap;		/* packed: the driver's wrap counter */
 	uint16_t nused;		/* packed: the next used slot the driver reads */
 	bool uwrap;
+	/* queues made as the backend makes them: inflight region, dirty log */
+	struct vhc_memmap map;
+	struct vhc_dirty_log log;
+	uint8_t bits[16];	/* one bit per page of both regions */
+	void *infl;
+	size_t infl_size;
 };
+
+#define TRACK_INFLIGHT 1u
+#define TRACK_LOG 2u
 
 static uint64_t gpa_of(unsigned int off)
 {
@@ -66,7 +78,8 @@ static uint64_t gpa_of(unsigned int off)
 }
 
 /* @base: split, the first available (and used) index; packed, modulo @num, the first slot. */
-static void fx_init(struct fx *f, bool packed, unsigned int num, unsigned int flags, uint16_t base)
+static void fx_init_track(struct fx *f, bool packed, unsigned int num, unsigned int flags,
+			  uint16_t base, unsigned int track)
 {
 	VHOSTCTL_OPTS_INIT(struct vhostctl_devq_opts, o);
 
@@ -105,8 +118,42 @@ static void fx_init(struct fx *f, bool packed, unsigned int num, unsigned int fl
 	o.used = gpa_of(USED_OFF);
 	o.base = packed ? base | 1u << 15 : base;
 	o.call_fd = -1;
-	f->q = vhostctl_devq_new(&o);
-	t_true(f->q);
+	if (!track) {
+		f->q = vhostctl_devq_new(&o);
+		t_true(f->q);
+		return;
+	}
+	struct vhc_devq_cfg cfg = {
+		.num = num, .packed = packed, .event_idx = flags & VHOSTCTL_DEVQ_F_EVENT_IDX,
+		.indirect = flags & VHOSTCTL_DEVQ_F_INDIRECT, .desc = o.desc, .avail = o.avail,
+		.used = o.used, .base = o.base, .call_fd = -1,
+	};
+	int err = 0;
+
+	t_eq(0, vhc_memmap_add(&f->map, &f->reg[0]));
+	t_eq(0, vhc_memmap_add(&f->map, &f->reg[1]));
+	if (track & TRACK_INFLIGHT) {
+		f->infl_size = vhc_inflight_queue_size(num, packed);
+		f->infl = calloc(1, f->infl_size);
+		t_true(f->infl);
+		cfg.inflight = f->infl;
+		cfg.inflight_size = f->infl_size;
+	}
+	if (track & TRACK_LOG) {
+		f->log = (struct vhc_dirty_log){ .active = true, .bitmap = f->bits,
+						 .size = sizeof(f->bits), .map = &f->map, .fd = -1 };
+		cfg.dlog = &f->log;
+		cfg.log_used = true;
+		cfg.log_addr = o.used;
+	}
+	f->q = vhc_devq_create(&f->map, &cfg, &err);
+	if (!f->q)
+		t_fail("vhc_devq_create: %s", strerror(-err));
+}
+
+static void fx_init(struct fx *f, bool packed, unsigned int num, unsigned int flags, uint16_t base)
+{
+	fx_init_track(f, packed, num, flags, base, 0);
 }
 
 static void fx_fini(struct fx *f)
@@ -114,6 +161,8 @@ static void fx_fini(struct fx *f)
 	vhostctl_devq_free(f->q);
 	free(f->mem);
 	free(f->mem1);
+	free(f->map.r);
+	free(f->infl);
 }
 
 static void s_desc(struct fx *f, unsigned int i, uint64_t addr, uint32_t len, uint16_t flags,
@@ -600,8 +649,17 @@ static void same_elem(const struct fx *a, const struct vhostctl_devq_elem *x, co
 }
 
 struct tally {
-	unsigned long popped, bursts, empty, broken, nobufs;
+	unsigned long popped, bursts, empty, broken, nobufs, tracked, logged;
 };
+
+/* The inflight regions and dirty logs of the two queues, alike. */
+static void same_track(uint64_t seed, const struct fx *a, const struct fx *b, const char *when)
+{
+	if (a->infl && memcmp(a->infl, b->infl, a->infl_size))
+		t_fail("seed %llu: inflight regions differ %s", (unsigned long long)seed, when);
+	if (memcmp(a->bits, b->bits, sizeof(a->bits)))
+		t_fail("seed %llu: dirty logs differ %s", (unsigned long long)seed, when);
+}
 
 static void fuzz_one(uint64_t seed, bool packed, struct tally *t)
 {
@@ -613,11 +671,13 @@ static void fuzz_one(uint64_t seed, bool packed, struct tally *t)
 	static struct iovec va[MAXB * 4], vb[MAXB * 4];
 	static uint32_t written[MAXB];
 	unsigned int max = 1 + (unsigned int)(rnd(&s) % 4), na = 0, nb = 0;
+	unsigned int track = (unsigned int)(seed >> 8) & 3;
+	uint16_t base = (uint16_t)(seed % 3 ? 0 : 65536 - num / 2);
 	int ra, rb;
 	struct fx a, b;
 
-	fx_init(&a, packed, num, flags, (uint16_t)(seed % 3 ? 0 : 65536 - num / 2));
-	fx_init(&b, packed, num, flags, (uint16_t)(seed % 3 ? 0 : 65536 - num / 2));
+	fx_init_track(&a, packed, num, flags, base, track);
+	fx_init_track(&b, packed, num, flags, base, track);
 	s2 = s;
 	fill_random(&a, &s);
 	fill_random(&b, &s2);
@@ -644,6 +704,7 @@ static void fuzz_one(uint64_t seed, bool packed, struct tally *t)
 	if (na != nb || ra != rb)
 		t_fail("seed %llu: single pops took %u then %d, bursts took %u then %d",
 		       (unsigned long long)seed, na, ra, nb, rb);
+	same_track(seed, &a, &b, "after popping");
 	for (unsigned int i = 0; i < na; i++) {
 		same_elem(&a, &ea[i], &b, &eb[i]);
 		t_true(eb[i].iov == &vb[i * max]);
@@ -676,6 +737,12 @@ static void fuzz_one(uint64_t seed, bool packed, struct tally *t)
 	/* The same used entries, event index, and nothing else written. */
 	if (memcmp(a.mem, b.mem, R0_SIZE) || memcmp(a.mem1, b.mem1, R1_SIZE))
 		t_fail("seed %llu: memory differs after pushing back", (unsigned long long)seed);
+	same_track(seed, &a, &b, "after pushing back");
+	if (na && (track & TRACK_INFLIGHT))
+		t->tracked += na;
+	for (unsigned int i = 0; i < sizeof(a.bits); i++)
+		if (a.bits[i])
+			t->logged++;
 	fx_fini(&a);
 	fx_fini(&b);
 }
@@ -687,11 +754,12 @@ static void fuzz(bool packed, unsigned long rounds)
 	for (unsigned long i = 1; i <= rounds; i++)
 		fuzz_one(i, packed, &t);
 	printf("ok: %s differential fuzz, %lu random rings: %lu buffers alike in %lu bursts, "
-	       "%lu rings drained, %lu broken, %lu short of iovecs\n", packed ? "packed" : "split",
-	       rounds, t.popped, t.bursts, t.empty, t.broken, t.nobufs);
+	       "%lu rings drained, %lu broken, %lu short of iovecs; %lu buffers tracked in "
+	       "flight, %lu log bytes dirtied, alike\n", packed ? "packed" : "split", rounds,
+	       t.popped, t.bursts, t.empty, t.broken, t.nobufs, t.tracked, t.logged);
 	/* The generator reaches every outcome, or the comparison proves little. */
 	t_true(t.popped > rounds && t.broken > rounds / 20 && t.empty > rounds / 20 &&
-	       t.nobufs > rounds / 50);
+	       t.nobufs > rounds / 50 && t.tracked > rounds / 10 && t.logged > rounds / 20);
 }
 
 int main(int argc, char **argv)
