@@ -1694,8 +1694,8 @@ static ALWAYS_INLINE void fill_single(struct vhostctl_devq_elem *e, struct iovec
  */
 static ALWAYS_INLINE unsigned int packed_pop_run(struct vhostctl_devq *q,
 						 struct vhostctl_devq_elem *elems,
-						 struct iovec *iov, unsigned int per, unsigned int n,
-						 int *res)
+						 struct iovec *iov, unsigned int per,
+						 unsigned int n, int *res)
 {
 	const struct vhc_memmap *m = q->map;
 	const struct pdesc *ring = q->pring;

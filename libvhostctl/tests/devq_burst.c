@@ -141,7 +141,8 @@ static void fx_init_track(struct fx *f, bool packed, unsigned int num, unsigned 
 	}
 	if (track & TRACK_LOG) {
 		f->log = (struct vhc_dirty_log){ .active = true, .bitmap = f->bits,
-						 .size = sizeof(f->bits), .map = &f->map, .fd = -1 };
+						 .size = sizeof(f->bits), .map = &f->map,
+						 .fd = -1 };
 		cfg.dlog = &f->log;
 		cfg.log_used = true;
 		cfg.log_addr = o.used;

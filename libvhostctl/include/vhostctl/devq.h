@@ -75,7 +75,8 @@ struct vhostctl_devq_opts {
  * @in: number of device-writable iovecs, after them
  * @out_len: bytes the device may read
  * @in_len: bytes the device may write
- * @iov: the caller's array given to vhostctl_devq_pop()
+ * @iov: the caller's array given to vhostctl_devq_pop() (its part of the
+ *       one given to vhostctl_devq_pop_burst())
  * @priv: the library's (dirty logging of vhostctl_devq_copy_to()); an
  *        element copied keeps it, one built by hand has NULL
  */
