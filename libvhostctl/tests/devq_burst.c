@@ -77,6 +77,39 @@ static uint64_t gpa_of(unsigned int off)
 	return R0_GPA + off;
 }
 
+/* The queue as the vhost-user backend makes it, with an inflight region and/or a dirty log. */
+static void fx_create_tracked(struct fx *f, const struct vhostctl_devq_opts *o, unsigned int track)
+{
+	struct vhc_devq_cfg cfg = {
+		.num = o->num, .packed = o->flags & VHOSTCTL_DEVQ_F_PACKED,
+		.event_idx = o->flags & VHOSTCTL_DEVQ_F_EVENT_IDX,
+		.indirect = o->flags & VHOSTCTL_DEVQ_F_INDIRECT, .desc = o->desc,
+		.avail = o->avail, .used = o->used, .base = o->base, .call_fd = -1,
+	};
+	int err = 0;
+
+	t_eq(0, vhc_memmap_add(&f->map, &f->reg[0]));
+	t_eq(0, vhc_memmap_add(&f->map, &f->reg[1]));
+	if (track & TRACK_INFLIGHT) {
+		f->infl_size = vhc_inflight_queue_size(o->num, f->packed);
+		f->infl = calloc(1, f->infl_size);
+		t_true(f->infl);
+		cfg.inflight = f->infl;
+		cfg.inflight_size = f->infl_size;
+	}
+	if (track & TRACK_LOG) {
+		f->log = (struct vhc_dirty_log){ .active = true, .bitmap = f->bits,
+						 .size = sizeof(f->bits), .map = &f->map,
+						 .fd = -1 };
+		cfg.dlog = &f->log;
+		cfg.log_used = true;
+		cfg.log_addr = o->used;
+	}
+	f->q = vhc_devq_create(&f->map, &cfg, &err);
+	if (!f->q)
+		t_fail("vhc_devq_create: %s", strerror(-err));
+}
+
 /* @base: split, the first available (and used) index; packed, modulo @num, the first slot. */
 static void fx_init_track(struct fx *f, bool packed, unsigned int num, unsigned int flags,
 			  uint16_t base, unsigned int track)
@@ -118,38 +151,12 @@ static void fx_init_track(struct fx *f, bool packed, unsigned int num, unsigned 
 	o.used = gpa_of(USED_OFF);
 	o.base = packed ? base | 1u << 15 : base;
 	o.call_fd = -1;
-	if (!track) {
-		f->q = vhostctl_devq_new(&o);
-		t_true(f->q);
+	if (track) {
+		fx_create_tracked(f, &o, track);
 		return;
 	}
-	struct vhc_devq_cfg cfg = {
-		.num = num, .packed = packed, .event_idx = flags & VHOSTCTL_DEVQ_F_EVENT_IDX,
-		.indirect = flags & VHOSTCTL_DEVQ_F_INDIRECT, .desc = o.desc, .avail = o.avail,
-		.used = o.used, .base = o.base, .call_fd = -1,
-	};
-	int err = 0;
-
-	t_eq(0, vhc_memmap_add(&f->map, &f->reg[0]));
-	t_eq(0, vhc_memmap_add(&f->map, &f->reg[1]));
-	if (track & TRACK_INFLIGHT) {
-		f->infl_size = vhc_inflight_queue_size(num, packed);
-		f->infl = calloc(1, f->infl_size);
-		t_true(f->infl);
-		cfg.inflight = f->infl;
-		cfg.inflight_size = f->infl_size;
-	}
-	if (track & TRACK_LOG) {
-		f->log = (struct vhc_dirty_log){ .active = true, .bitmap = f->bits,
-						 .size = sizeof(f->bits), .map = &f->map,
-						 .fd = -1 };
-		cfg.dlog = &f->log;
-		cfg.log_used = true;
-		cfg.log_addr = o.used;
-	}
-	f->q = vhc_devq_create(&f->map, &cfg, &err);
-	if (!f->q)
-		t_fail("vhc_devq_create: %s", strerror(-err));
+	f->q = vhostctl_devq_new(&o);
+	t_true(f->q);
 }
 
 static void fx_init(struct fx *f, bool packed, unsigned int num, unsigned int flags, uint16_t base)
@@ -622,21 +629,23 @@ static void fill_random(struct fx *f, uint64_t *s)
 	}
 }
 
-/* Where a piece points, as region and offset, to compare the two queues. */
+/* Where a piece lies, as region and offset, to compare the two queues; all inside one region. */
 static uint64_t where(const struct fx *f, const struct iovec *v)
 {
 	const uint8_t *p = v->iov_base;
 
-	if (p >= f->mem && p < f->mem + R0_SIZE)
+	if (p >= f->mem && p < f->mem + R0_SIZE && v->iov_len <= R0_SIZE - (size_t)(p - f->mem))
 		return (uint64_t)(p - f->mem);
-	if (p >= f->mem1 && p < f->mem1 + R1_SIZE)
+	if (p >= f->mem1 && p < f->mem1 + R1_SIZE && v->iov_len <= R1_SIZE - (size_t)(p - f->mem1))
 		return (1ull << 32) | (uint64_t)(p - f->mem1);
-	t_fail("piece %p outside both regions", v->iov_base);
+	t_fail("piece %p + %zu outside every region", v->iov_base, v->iov_len);
 }
 
 static void same_elem(const struct fx *a, const struct vhostctl_devq_elem *x, const struct fx *b,
 		      const struct vhostctl_devq_elem *y)
 {
+	uint64_t out = 0, in = 0;
+
 	t_eq(x->id, y->id);
 	t_eq(x->ndesc, y->ndesc);
 	t_eq(x->out, y->out);
@@ -646,7 +655,14 @@ static void same_elem(const struct fx *a, const struct vhostctl_devq_elem *x, co
 	for (unsigned int i = 0; i < x->out + x->in; i++) {
 		t_eq(where(a, &x->iov[i]), where(b, &y->iov[i]));
 		t_eq(x->iov[i].iov_len, y->iov[i].iov_len);
+		if (i < x->out)
+			out += y->iov[i].iov_len;
+		else
+			in += y->iov[i].iov_len;
 	}
+	/* The lengths add up. */
+	t_eq(y->out_len, out);
+	t_eq(y->in_len, in);
 }
 
 struct tally {
