@@ -26,7 +26,8 @@
 # SECONDS: how long the generator runs per path (default 30; the whole
 # script takes about 5 runs x (SECONDS + 15 s)).  VU_IPP_KEEP=DIR keeps the
 # callgrind files there; VU_IPP_ONLY=ours|dpdk runs one side; VU_IPP_PATHS
-# (e.g. "packed split") picks rows.  Exit 0 with the table, 77 if a tool is
+# (e.g. "packed split") picks rows; VU_IPP_SINK_OPTS=-1 makes vu_sink use the
+# one-buffer calls (pop, push) instead of the burst calls.  Exit 0 with the table, 77 if a tool is
 # missing.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +37,7 @@ secs=${1:-${VU_IPP_SECONDS:-30}}
 keep=${VU_IPP_KEEP:-}
 only=${VU_IPP_ONLY:-}	# "ours" or "dpdk": one side only (when working on one of them)
 qsize=${VU_IPP_QUEUE_SIZE:-4096}	# a deep ring rides out the generator being descheduled
+sink_opts=${VU_IPP_SINK_OPTS:-}	# "-1": vu_sink with the one-buffer calls instead of bursts
 
 for t in valgrind callgrind_annotate dpdk-testpmd; do
 	command -v "$t" >/dev/null || { echo "SKIP: $t is not installed"; exit 77; }
@@ -153,7 +155,7 @@ run_dpdk() {
 run_ours() {
 	local name=ours-$1 devargs=$2 sock=$tmp/$1.ours.sock p pk
 	timeout -s INT -k 30 $((secs + 300)) taskset -c 1 valgrind --tool=callgrind \
-		--fair-sched=yes --callgrind-out-file="$tmp/$name.cg" "$sink" "$sock" \
+		--fair-sched=yes --callgrind-out-file="$tmp/$name.cg" "$sink" "$sock" $sink_opts \
 		</dev/null >"$tmp/$name.log" 2>&1 &
 	p=$!
 	pids+=("$p")

@@ -2,19 +2,21 @@
 /*
  * vu_sink: a vhost-user net device that receives what the driver transmits
  * and drops it, like DPDK testpmd's net_vhost in rxonly mode.  The queue
- * handler (sink_queue) is the unit bench/vu_ipp.sh counts under callgrind:
- * per burst of up to 32 TX buffers it pops each one, copies the frame
- * (virtio-net header and packet) into a buffer of its own as a receiver
- * would (every byte is read), gives the buffer back and publishes the burst
- * with one flush.
+ * handler (sink_burst) is the unit bench/vu_ipp.sh counts under callgrind:
+ * per burst of up to 32 TX buffers it pops them (vhostctl_devq_pop_burst),
+ * copies each frame (virtio-net header and packet) into a buffer of its own
+ * as a receiver would (every byte is read), gives the buffers back
+ * (vhostctl_devq_push_burst) and publishes the burst with one flush.
  *
- *   vu_sink SOCK [-P]
+ *   vu_sink SOCK [-P] [-1]
  *
  * Serves SOCK until SIGINT or SIGTERM, then prints "packets N bytes B
- * handler_calls C".  -P refuses RING_PACKED (split rings only).
+ * handler_calls C".  -P refuses RING_PACKED (split rings only).  -1 uses the
+ * one-buffer calls (vhostctl_devq_pop and vhostctl_devq_push per packet).
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@
 #define F_RING_PACKED (1ull << 34)
 
 struct sink {
+	bool single;				/* -1: one buffer per call */
 	uint64_t packets, bytes, calls, sum;
 	uint8_t frames[BURST][FRAME_MAX];	/* the receiver's buffers (mbufs, in DPDK) */
 };
@@ -48,16 +51,34 @@ static void on_signal(int sig)
  */
 static __attribute__((noinline)) int sink_burst(struct sink *s, struct vhostctl_devq *q)
 {
-	struct iovec iov[MAX_IOV];
-	struct vhostctl_devq_elem e;
+	struct iovec iov[BURST][MAX_IOV];
+	struct vhostctl_devq_elem e, el[BURST];
 	unsigned int done;
 	int r;
 
 	s->calls++;
+	if (s->single)
+		goto single;
+	r = vhostctl_devq_pop_burst(q, el, iov[0], MAX_IOV, BURST);
+	if (r <= 0)
+		return r;
+	done = (unsigned int)r;
+	for (unsigned int i = 0; i < done; i++) {
+		size_t len = vhostctl_devq_copy_from(&el[i], 0, s->frames[i], FRAME_MAX);
+
+		s->bytes += len;
+		/* Use the frame: its last byte, as a parser reaching the end would. */
+		s->sum += len ? s->frames[i][len - 1] : 0;
+	}
+	r = vhostctl_devq_push_burst(q, el, NULL, done);
+	if (r < 0)
+		return r;
+	goto flush;
+single:
 	for (done = 0; done < BURST; done++) {
 		size_t len;
 
-		r = vhostctl_devq_pop(q, &e, iov, MAX_IOV);
+		r = vhostctl_devq_pop(q, &e, iov[0], MAX_IOV);
 		if (r < 0)
 			return r;
 		if (!r)
@@ -72,6 +93,7 @@ static __attribute__((noinline)) int sink_burst(struct sink *s, struct vhostctl_
 	}
 	if (!done)
 		return 0;
+flush:
 	s->packets += done;
 	r = vhostctl_devq_flush(q);
 	if (r < 0)
@@ -92,23 +114,26 @@ int main(int argc, char **argv)
 	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_backend_opts, o, .num_queues = 2, .queue = sink_queue);
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct vhostctl_vu_backend *be;
+	bool single = false;
 	struct sink *s;
 	int c, r;
 
-	while ((c = getopt(argc, argv, "P")) != -1) {
+	while ((c = getopt(argc, argv, "P1")) != -1) {
 		switch (c) {
 		case 'P': o.no_features |= F_RING_PACKED; break;
+		case '1': single = true; break;
 		default: goto usage;
 		}
 	}
 	if (optind + 1 != argc) {
 usage:
-		fprintf(stderr, "usage: vu_sink SOCK [-P]\n");
+		fprintf(stderr, "usage: vu_sink SOCK [-P] [-1]\n");
 		return 2;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return 1;
+	s->single = single;
 	o.ctx = s;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

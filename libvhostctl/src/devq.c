@@ -15,6 +15,7 @@
  * {u64 addr, u32 len, u16 id, u16 flags}, event areas {u16 off_wrap, u16 flags}.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -141,6 +142,7 @@ struct vhostctl_devq {
 	struct used_elem *used_ring;
 	uint16_t *avail_event;
 	uint16_t last_avail;
+	uint16_t avail_seen;		/* avail index last read (entries before it are ours) */
 	uint16_t used_idx;		/* next used index (shadow) */
 	uint16_t flushed;		/* used index the driver last saw */
 
@@ -183,6 +185,7 @@ struct vhostctl_devq {
 	 */
 	bool logging;
 	unsigned int log_hint;		/* region of the last host -> guest lookup */
+	unsigned int rhint;		/* region of the last guest -> host lookup */
 };
 
 /* ---- memory map ------------------------------------------------------ */
@@ -319,6 +322,30 @@ static inline const struct vhostctl_devq_region *region_of(const struct vhc_memm
 	return NULL;
 }
 
+/*
+ * The region holding @addr: the one the last lookup found (most buffers of a
+ * queue are in one region), else by binary search.  The hint is an index,
+ * checked against the map as it is now, so a map that changed only costs a
+ * search.
+ */
+static ALWAYS_INLINE const struct vhostctl_devq_region *region_hint(struct vhostctl_devq *q,
+								    uint64_t addr)
+{
+	const struct vhc_memmap *m = q->map;
+	const struct vhostctl_devq_region *r;
+	unsigned int h = q->rhint;
+
+	if (__builtin_expect(h < m->n, 1)) {
+		r = &m->r[h];
+		if (__builtin_expect(addr - r->gpa < r->size, 1))
+			return r;
+	}
+	r = region_of(m, addr);
+	if (r)
+		q->rhint = (unsigned int)(r - m->r);
+	return r;
+}
+
 /* ---- dirty log ------------------------------------------------------- */
 
 /* Mark the pages of [gpa, gpa+len); one beyond the bitmap is noted, not logged. */
@@ -445,7 +472,7 @@ static int add_buf(struct vhostctl_devq *q, uint64_t addr, uint32_t len, struct 
 	if (addr + len < addr)
 		return -EIO;
 	while (len) {
-		const struct vhostctl_devq_region *r = region_of(q->map, addr);
+		const struct vhostctl_devq_region *r = region_hint(q, addr);
 		uint64_t chunk;
 
 		if (!r)
@@ -535,6 +562,41 @@ static void walk_done(struct walk *w)
 	w->e->in_len = (uint32_t)w->in_len;
 }
 
+/*
+ * The common buffer: one descriptor, neither chained nor indirect, in the
+ * region of the last lookup.  Fills @e (but for id and ndesc) with one iovec
+ * and returns true.  Anything else (an empty descriptor, no room, another
+ * region, a range past the region's end) returns false untouched, for the
+ * full walk to handle and check.
+ */
+static ALWAYS_INLINE bool pop_single(struct vhostctl_devq *q, struct vhostctl_devq_elem *e,
+				     struct iovec *iov, unsigned int max, uint64_t addr,
+				     uint32_t len, uint16_t flags)
+{
+	const struct vhc_memmap *m = q->map;
+	const struct vhostctl_devq_region *r;
+	unsigned int h = q->rhint;
+	uint64_t off;
+	bool in;
+
+	if (__builtin_expect(!max || !len || h >= m->n, 0))
+		return false;
+	r = &m->r[h];
+	off = addr - r->gpa;
+	if (__builtin_expect(off >= r->size || len > r->size - off, 0))
+		return false;
+	iov[0].iov_base = (char *)r->host + off;
+	iov[0].iov_len = len;
+	in = flags & DESC_F_WRITE;
+	e->out = !in;
+	e->in = in;
+	e->out_len = in ? 0 : len;
+	e->in_len = in ? len : 0;
+	e->iov = iov;
+	e->priv = q->cfg.dlog;
+	return true;
+}
+
 /* ---- split ----------------------------------------------------------- */
 
 static int split_chain(struct vhostctl_devq *q, uint16_t head, struct walk *w)
@@ -550,8 +612,11 @@ static int split_chain(struct vhostctl_devq *q, uint16_t head, struct walk *w)
 
 		if (i >= table_n || ++count > table_n)
 			return -EIO;	/* out of range, or a loop */
-		memcpy(&d, &table[i], sizeof(d));
+		/* Each field read once: what was checked is what is used. */
+		d.addr = __atomic_load_n(&table[i].addr, __ATOMIC_RELAXED);
+		d.len = __atomic_load_n(&table[i].len, __ATOMIC_RELAXED);
 		d.flags = __atomic_load_n(&table[i].flags, __ATOMIC_RELAXED);
+		d.next = __atomic_load_n(&table[i].next, __ATOMIC_RELAXED);
 		if (d.flags & DESC_F_INDIRECT) {
 			if (!q->cfg.indirect || indirect || (d.flags & DESC_F_NEXT) ||
 			    !d.len || d.len % sizeof(struct sdesc) ||
@@ -575,29 +640,72 @@ static int split_chain(struct vhostctl_devq *q, uint16_t head, struct walk *w)
 	}
 }
 
-static int split_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, struct iovec *iov,
-		     unsigned int max)
+/* A buffer taken off the ring: past it, and in flight while tracked. */
+static ALWAYS_INLINE void split_taken(struct vhostctl_devq *q, uint16_t head)
+{
+	q->last_avail++;
+	if (q->infl) {
+		q->infl->desc[head].counter = ++q->counter;
+		/* Release: the counter is in place when the flag says inflight. */
+		__atomic_store_n(&q->infl->desc[head].inflight, 1, __ATOMIC_RELEASE);
+	}
+}
+
+/* With event-idx: tell the driver where we are (once per pop, or per burst). */
+static ALWAYS_INLINE void split_avail_event(struct vhostctl_devq *q)
+{
+	if (q->cfg.event_idx) {
+		st16(q->avail_event, q->last_avail);
+		if (__builtin_expect(q->logging, 0))
+			log_used_ring(q, 4 + 8ull * q->cfg.num, 2);
+	}
+}
+
+/*
+ * The next head, or 0 if the ring is empty, or -EIO.  The index is read
+ * again only once the entries it showed are taken.
+ */
+static ALWAYS_INLINE int split_head(struct vhostctl_devq *q, uint16_t *head)
 {
 	unsigned int num = q->cfg.num;
-	struct walk w;
-	uint16_t avail_idx, head;
-	bool resub = q->resubmit_pos < q->nresubmit;
-	int r;
+	uint16_t avail_idx;
 
-	if (resub) {
-		head = q->resubmit[q->resubmit_pos];
-	} else {
+	if (q->last_avail == q->avail_seen) {
 		avail_idx = ld16(&q->avail[1]);
 		if (avail_idx == q->last_avail)
 			return 0;
 		if ((uint16_t)(avail_idx - q->last_avail) > num)
 			return broken(q);
-		/* Acquire: read the ring entry and descriptors after the index. */
+		/* Acquire: read the ring entries and descriptors after the index. */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		head = ld16(&q->avail[2 + (q->last_avail & (num - 1))]);
+		q->avail_seen = avail_idx;
 	}
-	if (head >= num)
+	*head = ld16(&q->avail[2 + (q->last_avail & (num - 1))]);
+	if (*head >= num)
 		return broken(q);
+	return 1;
+}
+
+/* Everything but the common single descriptor: resubmissions, chains, indirect tables. */
+static __attribute__((noinline)) int split_pop_full(struct vhostctl_devq *q,
+						    struct vhostctl_devq_elem *e, struct iovec *iov,
+						    unsigned int max)
+{
+	unsigned int num = q->cfg.num;
+	struct walk w;
+	uint16_t head;
+	bool resub = q->resubmit_pos < q->nresubmit;
+	int r;
+
+	if (resub) {
+		head = q->resubmit[q->resubmit_pos];
+		if (head >= num)
+			return broken(q);
+	} else {
+		r = split_head(q, &head);
+		if (r <= 0)
+			return r;
+	}
 	walk_init(q, &w, e, iov, max);
 	r = split_chain(q, head, &w);
 	if (r == -ENOBUFS)
@@ -611,27 +719,51 @@ static int split_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, stru
 		q->resubmit_pos++;
 		return 1;
 	}
-	q->last_avail++;
-	if (q->infl) {
-		q->infl->desc[head].counter = ++q->counter;
-		/* Release: the counter is in place when the flag says inflight. */
-		__atomic_store_n(&q->infl->desc[head].inflight, 1, __ATOMIC_RELEASE);
-	}
-	if (q->cfg.event_idx) {
-		st16(q->avail_event, q->last_avail);
-		if (__builtin_expect(q->logging, 0))
-			log_used_ring(q, 4 + 8ull * num, 2);
-	}
+	split_taken(q, head);
 	return 1;
 }
 
-static ALWAYS_INLINE int split_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e,
-				     uint32_t len)
+/* One buffer, without the avail event update (the caller's, per pop or per burst). */
+static ALWAYS_INLINE int split_pop_one(struct vhostctl_devq *q, struct vhostctl_devq_elem *e,
+				       struct iovec *iov, unsigned int max)
+{
+	const struct sdesc *d;
+	uint16_t head, flags;
+	int r;
+
+	if (__builtin_expect(q->resubmit_pos < q->nresubmit, 0))
+		return split_pop_full(q, e, iov, max);
+	r = split_head(q, &head);
+	if (r <= 0)
+		return r;
+	d = &q->desc[head];
+	flags = __atomic_load_n(&d->flags, __ATOMIC_RELAXED);
+	if (__builtin_expect(flags & (DESC_F_NEXT | DESC_F_INDIRECT), 0) ||
+	    !pop_single(q, e, iov, max, __atomic_load_n(&d->addr, __ATOMIC_RELAXED),
+			__atomic_load_n(&d->len, __ATOMIC_RELAXED), flags))
+		return split_pop_full(q, e, iov, max);
+	e->id = head;
+	e->ndesc = 1;
+	split_taken(q, head);
+	return 1;
+}
+
+static ALWAYS_INLINE int split_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e,
+				   struct iovec *iov, unsigned int max)
+{
+	int r = split_pop_one(q, e, iov, max);
+
+	/* A resubmission does not move the ring (last_avail is past it already). */
+	if (r > 0)
+		split_avail_event(q);
+	return r;
+}
+
+static ALWAYS_INLINE void split_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e,
+				      uint32_t len)
 {
 	struct used_elem *u = &q->used_ring[q->used_idx & (q->cfg.num - 1)];
 
-	if (e->id >= q->cfg.num)
-		return -EINVAL;
 	__atomic_store_n(&u->id, e->id, __ATOMIC_RELAXED);
 	__atomic_store_n(&u->len, len, __ATOMIC_RELAXED);
 	q->used_idx++;
@@ -641,7 +773,6 @@ static ALWAYS_INLINE int split_push(struct vhostctl_devq *q, const struct vhostc
 		else
 			q->batch_overflow = true;
 	}
-	return 0;
 }
 
 static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
@@ -824,11 +955,12 @@ static ALWAYS_INLINE int packed_pop_body(struct vhostctl_devq *q, struct vhostct
 
 		if (++count > num)
 			return broken(q);
-		memcpy(&d, &q->pring[idx], sizeof(d));
-		if (count > 1)
-			d.flags = __atomic_load_n(&q->pring[idx].flags, __ATOMIC_ACQUIRE);
-		else
-			d.flags = flags;
+		/* Flags first (acquire: the rest is read after them), each field once. */
+		d.flags = count > 1 ? __atomic_load_n(&q->pring[idx].flags, __ATOMIC_ACQUIRE) :
+				      flags;
+		d.addr = __atomic_load_n(&q->pring[idx].addr, __ATOMIC_RELAXED);
+		d.len = __atomic_load_n(&q->pring[idx].len, __ATOMIC_RELAXED);
+		d.id = __atomic_load_n(&q->pring[idx].id, __ATOMIC_RELAXED);
 		r = packed_desc(q, &w, &d, count == 1);
 		if (r == -ENOBUFS)
 			return r;
@@ -870,12 +1002,39 @@ static __attribute__((noinline)) int packed_pop_tracked(struct vhostctl_devq *q,
 	return packed_pop_body(q, e, iov, max, true);
 }
 
-static int packed_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, struct iovec *iov,
-		      unsigned int max)
+/* Everything but the common single descriptor: chains and indirect tables. */
+static __attribute__((noinline)) int packed_pop_full(struct vhostctl_devq *q,
+						     struct vhostctl_devq_elem *e,
+						     struct iovec *iov, unsigned int max)
 {
+	return packed_pop_body(q, e, iov, max, false);
+}
+
+static ALWAYS_INLINE int packed_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e,
+				    struct iovec *iov, unsigned int max)
+{
+	uint16_t idx = q->last_avail, flags;
+	const struct pdesc *d = &q->pring[idx];
+	bool wrap = q->avail_wrap;
+
 	if (q->pinfl)
 		return packed_pop_tracked(q, e, iov, max);
-	return packed_pop_body(q, e, iov, max, false);
+	/* One flags load: availability, then the single-descriptor test. */
+	flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+	if (!!(flags & PDESC_F_AVAIL) != wrap || !!(flags & PDESC_F_USED) == wrap)
+		return 0;
+	if (__builtin_expect(flags & (DESC_F_NEXT | DESC_F_INDIRECT), 0) ||
+	    !pop_single(q, e, iov, max, __atomic_load_n(&d->addr, __ATOMIC_RELAXED),
+			__atomic_load_n(&d->len, __ATOMIC_RELAXED), flags))
+		return packed_pop_full(q, e, iov, max);
+	e->id = __atomic_load_n(&d->id, __ATOMIC_RELAXED);
+	e->ndesc = 1;
+	if (++idx >= q->cfg.num) {
+		idx = 0;
+		q->avail_wrap = !wrap;
+	}
+	q->last_avail = idx;
+	return 1;
 }
 
 /* Back on the free list: the entries of the buffer @id, committed at once. */
@@ -908,8 +1067,6 @@ static ALWAYS_INLINE int packed_push_body(struct vhostctl_devq *q,
 	uint16_t used = q->last_used, head = 0;
 	bool wrap = q->used_wrap;
 
-	if (!e->ndesc || e->ndesc > q->cfg.num)
-		return -EINVAL;
 	used += e->ndesc;
 	if (used >= q->cfg.num) {
 		used -= (uint16_t)q->cfg.num;
@@ -1389,6 +1546,7 @@ static int devq_init(struct vhostctl_devq *q)
 		if (r < 0)
 			return r;
 	}
+	q->avail_seen = q->last_avail;
 	return 0;
 }
 
@@ -1509,6 +1667,220 @@ VHC_EXPORT int vhostctl_devq_pop(struct vhostctl_devq *q, struct vhostctl_devq_e
 	return vhc_ret(r);
 }
 
+/* Fill @e with the single piece at @host: what pop_single() does, for a burst. */
+static ALWAYS_INLINE void fill_single(struct vhostctl_devq_elem *e, struct iovec *iov, void *host,
+				      uint32_t len, uint16_t flags, uint16_t id, void *priv)
+{
+	bool in = flags & DESC_F_WRITE;
+
+	iov->iov_base = host;
+	iov->iov_len = len;
+	e->id = id;
+	e->ndesc = 1;
+	e->out = !in;
+	e->in = in;
+	e->out_len = in ? 0 : len;
+	e->in_len = in ? len : 0;
+	e->iov = iov;
+	e->priv = priv;
+}
+
+/*
+ * A burst from a packed ring without inflight tracking.  While buffers are
+ * single descriptors inside the region of the last lookup, the ring
+ * position and that region stay in registers; any other buffer goes
+ * through the full walk, which checks everything and may move the hint.
+ * Returns the buffers taken; *@res is what stopped the burst (1: nothing).
+ */
+static ALWAYS_INLINE unsigned int packed_pop_run(struct vhostctl_devq *q,
+						 struct vhostctl_devq_elem *elems,
+						 struct iovec *iov, unsigned int per,
+						 unsigned int n, int *res)
+{
+	const struct vhc_memmap *m = q->map;
+	const struct pdesc *ring = q->pring;
+	unsigned int num = q->cfg.num, i = 0;
+	void *priv = q->cfg.dlog;
+	uint16_t idx = q->last_avail;
+	bool wrap = q->avail_wrap;
+	int r = 1;
+
+	while (i < n) {
+		unsigned int h = q->rhint;
+
+		if (h < m->n && per) {
+			uint64_t rgpa = m->r[h].gpa, rsize = m->r[h].size;
+			char *rhost = m->r[h].host;
+
+			for (; i < n; i++) {
+				const struct pdesc *d = &ring[idx];
+				uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+				uint64_t off;
+				uint32_t len;
+
+				if (!!(flags & PDESC_F_AVAIL) != wrap ||
+				    !!(flags & PDESC_F_USED) == wrap) {
+					r = 0;
+					goto out;
+				}
+				if (flags & (DESC_F_NEXT | DESC_F_INDIRECT))
+					break;
+				off = __atomic_load_n(&d->addr, __ATOMIC_RELAXED) - rgpa;
+				len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
+				if (off >= rsize || !len || len > rsize - off)
+					break;
+				fill_single(&elems[i], iov, rhost + off, len, flags,
+					    __atomic_load_n(&d->id, __ATOMIC_RELAXED), priv);
+				iov += per;
+				if (++idx >= num) {
+					idx = 0;
+					wrap = !wrap;
+				}
+			}
+			if (i == n)
+				break;
+		}
+		q->last_avail = idx;
+		q->avail_wrap = wrap;
+		r = packed_pop_full(q, &elems[i], iov, per);
+		if (r <= 0) {
+			*res = r;
+			return i;
+		}
+		i++;
+		if (per)
+			iov += per;
+		idx = q->last_avail;
+		wrap = q->avail_wrap;
+	}
+out:
+	q->last_avail = idx;
+	q->avail_wrap = wrap;
+	*res = r;
+	return i;
+}
+
+/* The same for a split ring without resubmissions or inflight tracking. */
+static ALWAYS_INLINE unsigned int split_pop_run(struct vhostctl_devq *q,
+						struct vhostctl_devq_elem *elems,
+						struct iovec *iov, unsigned int per, unsigned int n,
+						int *res)
+{
+	const struct vhc_memmap *m = q->map;
+	const struct sdesc *table = q->desc;
+	const uint16_t *avail = q->avail;
+	unsigned int num = q->cfg.num, i = 0;
+	void *priv = q->cfg.dlog;
+	uint16_t last = q->last_avail, seen = q->avail_seen;
+	int r = 1;
+
+	while (i < n) {
+		unsigned int h = q->rhint;
+
+		if (h < m->n && per) {
+			uint64_t rgpa = m->r[h].gpa, rsize = m->r[h].size;
+			char *rhost = m->r[h].host;
+
+			for (; i < n; i++) {
+				const struct sdesc *d;
+				uint16_t head, flags;
+				uint64_t off;
+				uint32_t len;
+
+				if (last == seen) {
+					uint16_t a = ld16(&avail[1]);
+
+					if (a == last) {
+						r = 0;
+						goto out;
+					}
+					if ((uint16_t)(a - last) > num) {
+						r = broken(q);
+						goto out;
+					}
+					/* Acquire: entries and descriptors after the index. */
+					__atomic_thread_fence(__ATOMIC_ACQUIRE);
+					seen = a;
+				}
+				head = ld16(&avail[2 + (last & (num - 1))]);
+				if (head >= num) {
+					r = broken(q);
+					goto out;
+				}
+				d = &table[head];
+				flags = __atomic_load_n(&d->flags, __ATOMIC_RELAXED);
+				if (flags & (DESC_F_NEXT | DESC_F_INDIRECT))
+					break;
+				off = __atomic_load_n(&d->addr, __ATOMIC_RELAXED) - rgpa;
+				len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
+				if (off >= rsize || !len || len > rsize - off)
+					break;
+				fill_single(&elems[i], iov, rhost + off, len, flags, head, priv);
+				iov += per;
+				last++;
+			}
+			if (i == n)
+				break;
+		}
+		q->last_avail = last;
+		q->avail_seen = seen;
+		r = split_pop_full(q, &elems[i], iov, per);
+		if (r <= 0) {
+			*res = r;
+			return i;
+		}
+		i++;
+		if (per)
+			iov += per;
+		last = q->last_avail;
+		seen = q->avail_seen;
+	}
+out:
+	q->last_avail = last;
+	q->avail_seen = seen;
+	*res = r;
+	return i;
+}
+
+VHC_EXPORT int vhostctl_devq_pop_burst(struct vhostctl_devq *q, struct vhostctl_devq_elem *elems,
+				       struct iovec *iov, unsigned int iov_per_elem, unsigned int n)
+{
+	unsigned int i = 0;
+	int r = 1;
+
+	if (!q || (!elems && n) || (!iov && iov_per_elem) || n > INT_MAX)
+		return vhc_err(EINVAL);
+	if (q->broken)
+		return vhc_err(EIO);
+	if (!n)
+		return 0;
+	if (q->cfg.packed && !q->pinfl) {
+		i = packed_pop_run(q, elems, iov, iov_per_elem, n, &r);
+	} else if (!q->cfg.packed && !q->infl && q->resubmit_pos >= q->nresubmit) {
+		i = split_pop_run(q, elems, iov, iov_per_elem, n, &r);
+		if (i)
+			split_avail_event(q);
+	} else {
+		/* Inflight tracking, resubmissions: one at a time. */
+		for (; i < n; i++) {
+			r = q->cfg.packed ? packed_pop(q, &elems[i], iov, iov_per_elem) :
+					    split_pop_one(q, &elems[i], iov, iov_per_elem);
+			if (r <= 0)
+				break;
+			if (iov_per_elem)
+				iov += iov_per_elem;
+		}
+		if (i && !q->cfg.packed)
+			split_avail_event(q);
+	}
+	if (!r)
+		q->drained = true;
+	/* What stopped a burst after its first buffer is for the next call to report. */
+	if (i)
+		return (int)i;
+	return vhc_ret(r);
+}
+
 void vhc_devq_clear_drained(struct vhostctl_devq *q)
 {
 	q->drained = false;
@@ -1568,13 +1940,26 @@ static __attribute__((noinline)) int push_logged(struct vhostctl_devq *q,
 						 const struct vhostctl_devq_elem *elem,
 						 uint32_t written)
 {
-	int r = q->cfg.packed ? packed_push(q, elem, written) : split_push(q, elem, written);
+	if (q->cfg.packed) {
+		int r = packed_push(q, elem, written);
 
-	if (r)
-		return vhc_ret(r);
+		if (r)
+			return vhc_ret(r);
+	} else {
+		split_push(q, elem, written);
+	}
 	q->pending++;
 	log_push(q, elem, written);
 	return 0;
+}
+
+/* What a push of @e needs from the element itself: split, the head in range; packed, slots. */
+static ALWAYS_INLINE bool push_elem_ok(const struct vhostctl_devq *q,
+				       const struct vhostctl_devq_elem *e)
+{
+	if (q->cfg.packed)
+		return e->ndesc && e->ndesc <= q->cfg.num;
+	return e->id < q->cfg.num;
 }
 
 VHC_EXPORT int vhostctl_devq_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *elem,
@@ -1586,12 +1971,109 @@ VHC_EXPORT int vhostctl_devq_push(struct vhostctl_devq *q, const struct vhostctl
 		return vhc_err(EINVAL);
 	if (q->broken)
 		return vhc_err(EIO);
+	if (!push_elem_ok(q, elem))
+		return vhc_err(EINVAL);
 	if (__builtin_expect(q->logging, 0))
 		return push_logged(q, elem, written);
-	r = q->cfg.packed ? packed_push(q, elem, written) : split_push(q, elem, written);
-	if (!r)
-		q->pending++;
-	return vhc_ret(r);
+	if (q->cfg.packed) {
+		r = packed_push(q, elem, written);
+		if (r)
+			return vhc_ret(r);
+	} else {
+		split_push(q, elem, written);
+	}
+	q->pending++;
+	return 0;
+}
+
+/* Used entries for a burst, without tracking or logging; the elements were checked. */
+static ALWAYS_INLINE void packed_push_run(struct vhostctl_devq *q,
+					  const struct vhostctl_devq_elem *elems,
+					  const uint32_t *written, unsigned int n)
+{
+	struct pdesc *ring = q->pring;
+	unsigned int num = q->cfg.num;
+	uint16_t used = q->last_used;
+	bool wrap = q->used_wrap;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t len = written ? written[i] : 0;
+		uint16_t flags = wrap ? (PDESC_F_AVAIL | PDESC_F_USED) : 0;
+		struct pdesc *d = &ring[used];
+
+		if (len)
+			flags |= DESC_F_WRITE;
+		__atomic_store_n(&d->id, elems[i].id, __ATOMIC_RELAXED);
+		__atomic_store_n(&d->len, len, __ATOMIC_RELAXED);
+		/* Release: id and len are visible before the flags that hand the slot back. */
+		__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+		used += elems[i].ndesc;
+		if (used >= num) {
+			used -= (uint16_t)num;
+			wrap = !wrap;
+		}
+	}
+	q->last_used = used;
+	q->used_wrap = wrap;
+}
+
+static ALWAYS_INLINE void split_push_run(struct vhostctl_devq *q,
+					 const struct vhostctl_devq_elem *elems,
+					 const uint32_t *written, unsigned int n)
+{
+	struct used_elem *ring = q->used_ring;
+	unsigned int mask = q->cfg.num - 1;
+	uint16_t used = q->used_idx;
+
+	for (unsigned int i = 0; i < n; i++, used++) {
+		struct used_elem *u = &ring[used & mask];
+
+		__atomic_store_n(&u->id, elems[i].id, __ATOMIC_RELAXED);
+		__atomic_store_n(&u->len, written ? written[i] : 0, __ATOMIC_RELAXED);
+	}
+	q->used_idx = used;
+}
+
+VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
+					const struct vhostctl_devq_elem *elems,
+					const uint32_t *written, unsigned int n)
+{
+	unsigned int num, i;
+	int r;
+
+	if (!q || (!elems && n) || n > INT_MAX)
+		return vhc_err(EINVAL);
+	if (q->broken)
+		return vhc_err(EIO);
+	/* Every element is checked first: a burst goes back whole, or not at all. */
+	num = q->cfg.num;
+	for (i = 0; written && i < n; i++)
+		if (written[i] > elems[i].in_len)
+			return vhc_err(EINVAL);
+	if (q->cfg.packed) {
+		for (i = 0; i < n; i++)
+			if (!elems[i].ndesc || elems[i].ndesc > num)
+				return vhc_err(EINVAL);
+	} else {
+		for (i = 0; i < n; i++)
+			if (elems[i].id >= num)
+				return vhc_err(EINVAL);
+	}
+	if (__builtin_expect(q->logging || q->pinfl || q->infl, 0)) {
+		for (i = 0; i < n; i++) {
+			r = q->logging ? push_logged(q, &elems[i], written ? written[i] : 0) :
+					 vhostctl_devq_push(q, &elems[i], written ? written[i] : 0);
+			if (r)
+				return r;
+		}
+		return (int)n;
+	}
+	if (q->cfg.packed)
+		packed_push_run(q, elems, written, n);
+	else
+		split_push_run(q, elems, written, n);
+	q->pending += n;
+	return (int)n;
 }
 
 /* The slow path of vhostctl_devq_flush() while logging: flush, then mark. */
@@ -1669,10 +2151,26 @@ static __attribute__((noinline)) size_t copy_to_logged(const struct vhostctl_dev
 	return n;
 }
 
+/* vhostctl_devq_copy_from() over several pieces (out of line: the one-piece case stays a leaf). */
+static __attribute__((noinline)) size_t copy_from_pieces(const struct vhostctl_devq_elem *elem,
+							 size_t offset, void *buf, size_t len)
+{
+	return devq_copy(elem, 0, elem->out, offset, buf, len, false);
+}
+
 VHC_EXPORT size_t vhostctl_devq_copy_from(const struct vhostctl_devq_elem *elem, size_t offset,
 					  void *buf, size_t len)
 {
-	return devq_copy(elem, 0, elem->out, offset, buf, len, false);
+	/* The common buffer: one readable piece. */
+	if (elem->out == 1 && offset < elem->iov[0].iov_len) {
+		size_t n = elem->iov[0].iov_len - offset;
+
+		if (n > len)
+			n = len;
+		memcpy(buf, (const char *)elem->iov[0].iov_base + offset, n);
+		return n;
+	}
+	return copy_from_pieces(elem, offset, buf, len);
 }
 
 VHC_EXPORT size_t vhostctl_devq_copy_to(const struct vhostctl_devq_elem *elem, size_t offset,

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR BSD-2-Clause
 /*
  * Net loopback backend: a packet the driver puts on TX queue 2k+1 comes back
- * on RX queue 2k.  Bursts of up to 64 packets share one used-index update
- * and at most one notification per queue.
+ * on RX queue 2k.  Bursts of up to 64 packets are pushed back with one call
+ * per queue and share one used-index update and at most one notification
+ * per queue.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,20 +19,31 @@
 #define BURST 64
 #define MAX_IOV 64
 
-/* Counters are written by the dispatch thread, read by any thread (atomics). */
+/*
+ * Counters are written by the dispatch thread, read by any thread (atomics).
+ * The rest is the dispatch thread's: the buffers of one burst, pushed back
+ * together at its end.
+ */
 struct vu_net {
 	bool drop;
 	uint64_t tx_packets, rx_packets, tx_bytes, dropped;
+	struct vhostctl_devq_elem tx[BURST], rx[BURST];
+	uint32_t rx_len[BURST];
+	struct iovec txv[BURST][MAX_IOV], rxv[BURST][MAX_IOV];
 };
 
+/*
+ * One burst from a TX queue to its RX queue.  Buffers are popped one at a
+ * time (a TX buffer without an RX buffer to go to is given back, which only
+ * the last pop allows) and pushed back in two bursts at the end.
+ */
 static int net_queue(struct vhostctl_vu_backend *be, unsigned int index, struct vhostctl_devq *q,
 		     void *ctx)
 {
 	struct vu_net *n = vhostctl_vu_backend_ctx(be);
 	struct vhostctl_devq *rxq, *txq;
-	struct iovec txv[MAX_IOV], rxv[MAX_IOV];
-	struct vhostctl_devq_elem tx, rx;
-	unsigned int done = 0;
+	unsigned int ntx = 0, nrx = 0;
+	uint64_t bytes = 0, dropped = 0;
 	int r, more = 0;
 
 	(void)ctx;
@@ -41,66 +53,71 @@ static int net_queue(struct vhostctl_vu_backend *be, unsigned int index, struct 
 	(void)q;
 	if (!rxq || !txq)
 		return 0;
-	while (done < BURST) {
+	while (ntx < BURST) {
 		static const uint8_t hdr[NET_HDR_LEN] = { [10] = 1 };	/* num_buffers = 1 */
+		struct vhostctl_devq_elem *tx = &n->tx[ntx], *rx = &n->rx[nrx];
 		uint8_t buf[2048];
 		size_t len;
 
-		r = vhostctl_devq_pop(txq, &tx, txv, MAX_IOV);
+		r = vhostctl_devq_pop(txq, tx, n->txv[ntx], MAX_IOV);
 		if (r <= 0) {
 			if (r < 0)
-				return r;
+				goto out;
 			break;
 		}
-		len = tx.out_len;
-		r = vhostctl_devq_pop(rxq, &rx, rxv, MAX_IOV);
+		len = tx->out_len;
+		r = vhostctl_devq_pop(rxq, rx, n->rxv[nrx], MAX_IOV);
 		if (r < 0)
-			return r;
+			goto out;
 		if (r == 0 && !n->drop) {
-			vhostctl_devq_unpop(txq, &tx);
+			vhostctl_devq_unpop(txq, tx);
 			/* Wait for RX buffers: ask for the RX kick that brings us back. */
 			r = vhostctl_devq_notify_enable(rxq, 1);
 			if (r < 0)
-				return r;
+				goto out;
 			more = r;
 			break;
 		}
-		if (r == 0 || len < NET_HDR_LEN || len > sizeof(buf) || rx.in_len < len) {
+		if (r == 0 || len < NET_HDR_LEN || len > sizeof(buf) || rx->in_len < len) {
 			if (r > 0)
-				vhostctl_devq_unpop(rxq, &rx);
-			__atomic_add_fetch(&n->dropped, 1, __ATOMIC_RELAXED);
+				vhostctl_devq_unpop(rxq, rx);
+			dropped++;
 		} else {
 			/* The header is the device's: a clean one, one buffer. */
-			vhostctl_devq_copy_to(&rx, 0, hdr, NET_HDR_LEN);
+			vhostctl_devq_copy_to(rx, 0, hdr, NET_HDR_LEN);
 			if (len > NET_HDR_LEN) {
-				size_t got = vhostctl_devq_copy_from(&tx, NET_HDR_LEN, buf,
+				size_t got = vhostctl_devq_copy_from(tx, NET_HDR_LEN, buf,
 								     len - NET_HDR_LEN);
 
-				vhostctl_devq_copy_to(&rx, NET_HDR_LEN, buf, got);
+				vhostctl_devq_copy_to(rx, NET_HDR_LEN, buf, got);
 			}
-			r = vhostctl_devq_push(rxq, &rx, (uint32_t)len);
-			if (r)
-				return r;
-			__atomic_add_fetch(&n->rx_packets, 1, __ATOMIC_RELAXED);
-			__atomic_add_fetch(&n->tx_bytes, len, __ATOMIC_RELAXED);
+			n->rx_len[nrx++] = (uint32_t)len;
+			bytes += len;
 		}
-		r = vhostctl_devq_push(txq, &tx, 0);
-		if (r)
-			return r;
-		__atomic_add_fetch(&n->tx_packets, 1, __ATOMIC_RELAXED);
-		done++;
+		ntx++;
 	}
-	if (done == BURST)
+	if (ntx == BURST)
 		more = 1;
-	if (!done)
-		return more;
+	r = more;
+out:
+	/* Counted before the driver can see the packets back. */
+	__atomic_add_fetch(&n->tx_packets, ntx, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&n->rx_packets, nrx, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&n->tx_bytes, bytes, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&n->dropped, dropped, __ATOMIC_RELAXED);
+	if (r < 0 || !ntx)
+		return r;
+	r = vhostctl_devq_push_burst(txq, n->tx, NULL, ntx);
+	if (r < 0)
+		return r;
+	r = vhostctl_devq_push_burst(rxq, n->rx, n->rx_len, nrx);
+	if (r < 0)
+		return r;
 	r = vhostctl_devq_flush(txq);
 	if (r < 0)
 		return r;
 	r = vhostctl_devq_flush(rxq);
-	if (r < 0)
-		return r;
-	return more;
+	return r < 0 ? r : more;
 }
 
 VHC_EXPORT struct vhostctl_vu_backend *vhostctl_vu_net_new(const struct vhostctl_vu_net_opts *opts)

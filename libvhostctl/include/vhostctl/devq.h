@@ -75,7 +75,8 @@ struct vhostctl_devq_opts {
  * @in: number of device-writable iovecs, after them
  * @out_len: bytes the device may read
  * @in_len: bytes the device may write
- * @iov: the caller's array given to vhostctl_devq_pop()
+ * @iov: the caller's array given to vhostctl_devq_pop() (its part of the
+ *       one given to vhostctl_devq_pop_burst())
  * @priv: the library's (dirty logging of vhostctl_devq_copy_to()); an
  *        element copied keeps it, one built by hand has NULL
  */
@@ -130,6 +131,33 @@ VHOSTCTL_API int vhostctl_devq_pop(struct vhostctl_devq *q, struct vhostctl_devq
 				   struct iovec *iov, unsigned int max_iov);
 
 /**
+ * vhostctl_devq_pop_burst() - take up to @n available buffers at once
+ * @q: the queue
+ * @elems: filled in, one per buffer taken
+ * @iov: room for the buffers' pieces: @iov_per_elem entries per element,
+ *       elems[i].iov is @iov + i * @iov_per_elem
+ * @iov_per_elem: entries of @iov for each element
+ * @n: at most this many buffers (entries in @elems)
+ *
+ * Does what @n calls of vhostctl_devq_pop() would, with the same checks,
+ * for less: the arguments are checked once, and a split ring's available
+ * index is read (and, with event-idx, the available event written) once
+ * per burst.  A burst stops at the first buffer a pop would not return: if
+ * it is not the first, the buffers before it are returned and the next call
+ * reports what stopped it (-ENOBUFS for a buffer with more pieces than
+ * @iov_per_elem, which vhostctl_devq_pop() with a larger array can take;
+ * -EIO for a broken ring, which stays broken).  vhostctl_devq_unpop() can
+ * give back the last buffer of a burst only.
+ *
+ * Return: the number of buffers taken (0 if the ring is empty), or, when
+ * the first one cannot be, -EINVAL (a NULL @q, @elems with @n, or @iov with
+ * @iov_per_elem; @n above INT_MAX), -ENOBUFS (nothing consumed) or -EIO.
+ */
+VHOSTCTL_API int vhostctl_devq_pop_burst(struct vhostctl_devq *q,
+					 struct vhostctl_devq_elem *elems, struct iovec *iov,
+					 unsigned int iov_per_elem, unsigned int n);
+
+/**
  * vhostctl_devq_unpop() - give back the buffer the last pop took
  * @q: the queue
  * @elem: what that pop returned
@@ -157,6 +185,28 @@ VHOSTCTL_API int vhostctl_devq_unpop(struct vhostctl_devq *q, const struct vhost
  */
 VHOSTCTL_API int vhostctl_devq_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *elem,
 				    uint32_t written);
+
+/**
+ * vhostctl_devq_push_burst() - return @n buffers to the driver as used
+ * @q: the queue
+ * @elems: what vhostctl_devq_pop() or vhostctl_devq_pop_burst() returned
+ * @written: bytes the device wrote into each element's writable part, or
+ *           NULL if it wrote none
+ * @n: entries in @elems (and in @written)
+ *
+ * Does what vhostctl_devq_push() does for each element, in order.  Every
+ * element is checked before any is pushed, so a burst with a bad element
+ * is refused whole.  As for vhostctl_devq_push(), the driver sees the
+ * buffers at the next vhostctl_devq_flush(), and they are logged while the
+ * device logs dirty pages.
+ *
+ * Return: @n; -EINVAL (a NULL @q, or @elems with @n, @n above INT_MAX, a
+ * @written above its element's writable length, an element no pop made)
+ * with nothing pushed; or -EIO.
+ */
+VHOSTCTL_API int vhostctl_devq_push_burst(struct vhostctl_devq *q,
+					  const struct vhostctl_devq_elem *elems,
+					  const uint32_t *written, unsigned int n);
 
 /**
  * vhostctl_devq_flush() - publish pushed buffers and notify the driver if it asked
