@@ -1020,7 +1020,10 @@ static void run_queue(struct vhostctl_vu_backend *be, unsigned int i)
 	vq->more = false;
 	if (!vq->started || !vq->enabled || !vq->q || !be->o.queue)
 		return;
-	vhc_devq_clear_drained(vq->q);
+	/* A handler may take buffers from other queues too (net: TX from an RX kick). */
+	for (unsigned int j = 0; j < be->o.num_queues; j++)
+		if (be->qs[j].q)
+			vhc_devq_clear_drained(be->qs[j].q);
 	r = be->o.queue(be, i, vq->q, be->o.ctx);
 	if (__builtin_expect(be->dlog.missed, 0))
 		log_check_missed(be);
@@ -1038,14 +1041,23 @@ static void run_queue(struct vhostctl_vu_backend *be, unsigned int i)
 		return;
 	}
 	/*
-	 * Buffers that came in before notifications were back on would get no
-	 * kick: run again, but only if the handler emptied the ring.  A handler
-	 * that leaves buffers on purpose (RX with nothing to receive) is not
-	 * spun on them; the next kick brings it back.
+	 * Kicks back on for this queue and for every ring the handler emptied.
+	 * Buffers that came in before they were on would get no kick: look
+	 * again, but only at a ring the handler emptied.  One it left buffers
+	 * on by choice (RX with nothing to receive) is not spun on; the next
+	 * kick brings it back.
 	 */
-	r = vhostctl_devq_notify_enable(vq->q, 1);
-	if (r > 0 && vhc_devq_drained(vq->q))
-		vq->more = true;
+	for (unsigned int j = 0; j < be->o.num_queues; j++) {
+		struct be_queue *o = &be->qs[j];
+		bool drained;
+
+		if (!o->q || (j != i && !vhc_devq_drained(o->q)))
+			continue;
+		drained = vhc_devq_drained(o->q);
+		r = vhostctl_devq_notify_enable(o->q, 1);
+		if (r > 0 && drained && o->started && o->enabled)
+			o->more = true;
+	}
 }
 
 /* ---- public ------------------------------------------------------------ */
