@@ -109,8 +109,8 @@ static void traffic(struct sess *s, unsigned int n)
 		while (drv_used(&s->tx, &id, &len))
 			tx_done++;
 		if (!drv_used(&s->rx, &id, &len)) {
-			if (drv_wait(&s->rx, 2000) == 0)
-				t_fail("no packet for 2 s (%lu of %u back)", got, n);
+			if (drv_wait(&s->rx, 10000) == 0)
+				t_fail("no packet for 10 s (%lu of %u back)", got, n);
 			continue;
 		}
 		t_true(id < NUM && len == 12 + PKT);

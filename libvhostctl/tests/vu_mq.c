@@ -104,7 +104,7 @@ static void mq_run(const char *path, bool packed, bool server)
 			if (p != off)
 				pp[p].expect += 64;
 		}
-		if (pairs_run(pp, PAIRS, SIZE, 2000, err, sizeof(err)))
+		if (pairs_run(pp, PAIRS, SIZE, SESS_IDLE_MS, err, sizeof(err)))
 			t_fail("%s: with pair %u off: %s", name, off, err);
 		usleep(300000);
 		{
@@ -123,7 +123,7 @@ static void mq_run(const char *path, bool packed, bool server)
 		t_eq(0, vhostctl_dev_set_vring_enable(dev, 2 * off, 1));
 		t_eq(0, vhostctl_dev_set_vring_enable(dev, 2 * off + 1, 1));
 		pp[off].expect += 64;
-		if (pairs_run(pp, PAIRS, SIZE, 2000, err, sizeof(err)))
+		if (pairs_run(pp, PAIRS, SIZE, SESS_IDLE_MS, err, sizeof(err)))
 			t_fail("%s: pair %u on again: %s", name, off, err);
 		if (pairs_more(pp, PAIRS, 1000, SIZE, err, sizeof(err)))
 			t_fail("%s: after re-enable: %s", name, err);

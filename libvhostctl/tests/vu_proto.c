@@ -797,7 +797,7 @@ static void status_reset(bool server, bool reset_device)
 	pair_rings(dev, &p, (unsigned int)p.received, (unsigned int)p.done_tx);
 	t_eq(0, vhostctl_dev_set_status(dev, 0x0f));
 	p.expect += 10;
-	if (pairs_run(&p, 1, SIZE, 2000, err, sizeof(err)))
+	if (pairs_run(&p, 1, SIZE, SESS_IDLE_MS, err, sizeof(err)))
 		t_fail("%s: after setting up again: %s", how, err);
 	traffic(&p, 500, how);
 	t_eq(1010, p.received);

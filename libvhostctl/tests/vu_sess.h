@@ -25,6 +25,8 @@
 
 #define SESS_HDR 12u		/* virtio_net_hdr_mrg_rxbuf */
 #define SESS_MAX_PAIRS 32u	/* the net device's maximum */
+/* No progress for this long fails a run: a lost wakeup stalls for ever, a loaded machine not. */
+#define SESS_IDLE_MS 10000
 
 struct sess {
 	struct vhostctl_vu_backend *be;
@@ -320,7 +322,7 @@ static inline int pairs_more(struct pair *pp, unsigned int n, unsigned long coun
 		pp[p].to_send += count;
 		pp[p].expect += count;
 	}
-	return pairs_run(pp, n, size, 2000, err, el);
+	return pairs_run(pp, n, size, SESS_IDLE_MS, err, el);
 }
 
 /*
