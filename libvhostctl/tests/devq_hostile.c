@@ -18,13 +18,8 @@
 
 #include <vhostctl/vhostctl.h>
 
+#include "devq_ring.h"
 #include "test.h"
-
-#define F_NEXT 1
-#define F_WRITE 2
-#define F_INDIRECT 4
-#define P_AVAIL (1u << 7)
-#define P_USED (1u << 15)
 
 /* Region 0: rings and buffers; region 1 right after it, mapped elsewhere. */
 #define R0_GPA 0x10000ull
@@ -34,13 +29,6 @@
 /* Region 2: 16 GiB of address space nobody touches (lengths near 4 GiB). */
 #define R2_GPA 0x100000000ull
 #define R2_SIZE (16ull << 30)
-
-#define DESC_OFF 0x0000
-#define AVAIL_OFF 0x1000
-#define USED_OFF 0x2000
-#define IND_OFF 0x3000
-#define BUF_OFF 0x4000
-
 
 struct fx {
 	uint8_t *mem, *mem1;
@@ -105,9 +93,7 @@ static void fx_fini(struct fx *f)
 /* Split: make descriptor @head available. */
 static void s_avail(struct fx *f, uint16_t head)
 {
-	f->avail[2 + (f->next & (f->num - 1))] = head;
-	f->next++;
-	__atomic_store_n(&f->avail[1], f->next, __ATOMIC_RELEASE);
+	ring_avail(f->avail, f->num, &f->next, head);
 }
 
 static void s_desc(struct fx *f, unsigned int i, uint64_t addr, uint32_t len, uint16_t flags,
@@ -119,17 +105,7 @@ static void s_desc(struct fx *f, unsigned int i, uint64_t addr, uint32_t len, ui
 /* Packed: write the next slot, available in the driver's current wrap. */
 static void p_put(struct fx *f, uint64_t addr, uint32_t len, uint16_t id, uint16_t flags)
 {
-	struct vring_packed_desc *d = &f->pring[f->next];
-
-	d->addr = addr;
-	d->len = len;
-	d->id = id;
-	flags |= f->wrap ? P_AVAIL : P_USED;
-	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
-	if (++f->next == f->num) {
-		f->next = 0;
-		f->wrap = !f->wrap;
-	}
+	ring_put(f->pring, f->num, &f->next, &f->wrap, addr, len, id, flags);
 }
 
 /* Every iovec lies inside one region's host mapping. */
