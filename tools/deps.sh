@@ -2,16 +2,37 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Install the Debian packages vhostctl needs, when some are missing.  As root
-# it runs apt-get (updating the lists first when they are empty or stale);
-# otherwise it prints the exact command to run.  Quiet when all is present.
-set -euo pipefail
+# it runs apt-get (updating the lists first when they are empty, and again
+# when an install fails on stale lists); otherwise it prints the exact command
+# to run and exits 1.  Quiet when all is present; never exits silently.
+#
+#   deps.sh            install what is missing
+#   deps.sh --list     print the package list, one a line (for the tests)
+set -uo pipefail
 
 PKGS="gcc g++ make pkg-config libc6-dev libmnl-dev libnl-3-dev libnl-route-3-dev
 qemu-system-x86 qemu-system-common busybox-static cpio gzip xz-utils dwarves kmod
-iproute2 dpkg-dev dpdk dpdk-dev python3 groff-base mandoc valgrind"
+iproute2 dpkg-dev dpdk dpdk-dev python3 groff-base mandoc valgrind util-linux
+procps coreutils findutils sed mawk grep diffutils binutils apt"
 
-missing=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null |
-	awk '$2 == "ii" { ok[$1] = 1 } END { n = split(pkgs, p, " "); for (i = 1; i <= n; i++) if (!(p[i] in ok)) printf "%s ", p[i] }' pkgs="$(echo $PKGS)")
+if [ "${1:-}" = --list ]; then
+	printf '%s\n' $PKGS
+	exit 0
+fi
+
+# dpkg-query exits 1 when any named package is unknown or not installed: that
+# is the normal case on a fresh machine, and its output is still complete for
+# the packages it knows.  Only the lines it printed decide what is missing.
+status=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null)
+missing=$(awk -v pkgs="$(echo $PKGS)" '
+	$2 == "ii" { ok[$1] = 1 }
+	END {
+		n = split(pkgs, p, " ")
+		for (i = 1; i <= n; i++)
+			if (!(p[i] in ok))
+				printf "%s ", p[i]
+	}' <<<"$status")
+missing=$(echo $missing)
 [ -z "$missing" ] && exit 0
 
 cmd="apt-get install -y --no-install-recommends $missing"
@@ -22,10 +43,19 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing $missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# A new machine's lists may be empty: nothing can be installed before an update.
+if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
+	echo "deps: the package lists are empty, updating them" >&2
+	apt-get update -q >&2 || { echo "deps: error: apt-get update failed" >&2; exit 1; }
+fi
 # shellcheck disable=SC2086
 if ! apt-get install -y -q --no-install-recommends $missing >&2; then
 	echo "deps: install failed, updating the package lists and retrying" >&2
-	apt-get update -q >&2
+	apt-get update -q >&2 || { echo "deps: error: apt-get update failed" >&2; exit 1; }
 	# shellcheck disable=SC2086
-	apt-get install -y -q --no-install-recommends $missing >&2
+	if ! apt-get install -y -q --no-install-recommends $missing >&2; then
+		echo "deps: error: could not install: $missing" >&2
+		exit 1
+	fi
 fi
+echo "deps: installed $missing" >&2
