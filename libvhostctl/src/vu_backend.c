@@ -931,6 +931,34 @@ static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 	}
 }
 
+/*
+ * Kicks come before the message that follows them.  A frontend writes a
+ * kick, then a request; both may be read in one epoll batch, where the
+ * request used to be answered first and the ring work of the kick came
+ * after the reply.  A frontend that reads the dirty log (or the rings) on
+ * the reply then saw the device's writes late.  So, before a request is
+ * read, every kick already written is taken and its queue served: the reply
+ * follows the ring work of every kick written before the request.  Errors
+ * of a kick fd are left to the event loop, which reports them.
+ */
+static void run_queue(struct vhostctl_vu_backend *be, unsigned int i);
+
+static void serve_kicks(struct vhostctl_vu_backend *be)
+{
+	for (unsigned int i = 0; i < be->o.num_queues; i++) {
+		struct be_queue *vq = &be->qs[i];
+		uint64_t v;
+
+		if (vq->kick_fd >= 0 && read(vq->kick_fd, &v, sizeof(v)) > 0) {
+			__atomic_add_fetch(&be->st_kicks, 1, __ATOMIC_RELAXED);
+			vq->more = true;
+		}
+	}
+	for (unsigned int i = 0; i < be->o.num_queues && be->conn_fd >= 0; i++)
+		if (be->qs[i].more)
+			run_queue(be, i);
+}
+
 static void conn_input(struct vhostctl_vu_backend *be)
 {
 	struct vhc_vu_msg m;
@@ -938,6 +966,9 @@ static void conn_input(struct vhostctl_vu_backend *be)
 	bool need;
 	int r;
 
+	serve_kicks(be);
+	if (be->conn_fd < 0)
+		return;
 	r = vhc_vu_recv(be->conn_fd, &m, 0, why, sizeof(why));
 	if (r == -EAGAIN)
 		return;

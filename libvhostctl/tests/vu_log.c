@@ -20,12 +20,14 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include "test.h"
 #include "vu_drv.h"
+#include "vu_raw.h"
 
 #define F_LOG_ALL (1ull << 26)
 #define F_MAC (1ull << 5)
@@ -419,6 +421,113 @@ static void bad_cases(int lfd)
 	vhostctl_mem_free(mem);
 }
 
+/*
+ * The interleaving that once made a written page look clean: a kick and a
+ * request read by the backend in one batch.  Its reply went out first and
+ * the kick's ring work (here the RX device event area, written and logged
+ * when the ring's notifications are turned back on) came after it, so a
+ * frontend reading the log on the reply missed the page.  Here the backend
+ * runs in this thread, so nothing moves until the test says: the RX kick
+ * and a GET_FEATURES request are both written, then one dispatch takes the
+ * batch.  The queue handler notes whether the reply was already waiting on
+ * the frontend's socket when it ran; it must not have been, and the page
+ * must be dirty once the reply is in.
+ */
+struct order {
+	int fe_fd;		/* the frontend's socket */
+	bool armed;
+	unsigned int runs;
+	int reply_bytes;	/* waiting on fe_fd when the RX handler ran */
+	volatile bool stop;
+	struct vhostctl_vu_backend *be;
+};
+
+static int order_queue(struct vhostctl_vu_backend *be, unsigned int index,
+		       struct vhostctl_devq *q, void *ctx)
+{
+	struct order *o = ctx;
+
+	(void)be;
+	if (!o->armed || index != 0)
+		return 0;
+	o->armed = false;
+	o->runs++;
+	t_eq(0, ioctl(o->fe_fd, FIONREAD, &o->reply_bytes));
+	/* What the net device does when it waits for RX buffers: notify me. */
+	t_true(vhostctl_devq_notify_enable(q, 1) >= 0);
+	return 0;
+}
+
+static void *order_dispatch(void *arg)
+{
+	struct order *o = arg;
+
+	while (!o->stop)
+		t_true(vhostctl_vu_backend_dispatch(o->be, 20) >= 0);
+	return NULL;
+}
+
+static void kick_before_reply(int lfd, uint8_t *logmap)
+{
+	static struct order o = { .fe_fd = -1 };
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_backend_opts, bo, .features = F_MAC,
+			   .num_queues = 2, .queue = order_queue, .ctx = &o);
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, fo, .timeout_ms = 5000);
+	struct vhostctl_log log = { .fd = lfd, .size = LOG_SIZE, .offset = LOG_OFF };
+	static struct sess s;
+	uint64_t want = VU_F_VERSION_1 | F_MAC | VU_F_RING_PACKED | F_LOG_ALL, f;
+	uint32_t h[3];
+	pthread_t t;
+
+	memset(&s, 0, sizeof(s));
+	s.log = logmap + LOG_OFF;
+	o.be = vhostctl_vu_backend_new(&bo);
+	t_true(o.be);
+	t_eq(0, vhostctl_vu_backend_listen(o.be, path));
+	t_eq(0, pthread_create(&t, NULL, order_dispatch, &o));
+	s.mem = vhostctl_mem_new();
+	t_true(s.mem && vhostctl_mem_add_region(s.mem, GPA0, MEM, 0) >= 0);
+	t_eq(0, drv_q_init(&s.rx, s.mem, NUM, true, 2048));
+	t_eq(0, drv_q_init(&s.tx, s.mem, NUM, true, 2048));
+	s.dev = vhostctl_vu_open(path, &fo);
+	t_true(s.dev);
+	t_eq(0, vhostctl_dev_set_owner(s.dev));
+	t_eq(0, vhostctl_dev_set_features(s.dev, want));
+	t_eq(0, vhostctl_dev_set_mem_table(s.dev, s.mem));
+	t_eq(0, vhostctl_dev_set_log_base(s.dev, &log));
+	t_eq(0, drv_setup(s.dev, 0, &s.rx));
+	t_eq(0, drv_setup(s.dev, 1, &s.tx));
+	set_log_addr(&s, &s.rx, 0, true, s.rx.used_gpa);
+	set_log_addr(&s, &s.tx, 1, true, s.tx.used_gpa);
+	barrier(&s);
+	o.stop = true;
+	t_eq(0, pthread_join(t, NULL));
+
+	/* The backend is still: write the kick, then the request, then let it run. */
+	memset(logmap, 0, 8192);
+	o.fe_fd = vhostctl_dev_fd(s.dev);
+	o.armed = true;
+	drv_kick(&s.rx);
+	t_true(raw_sendmsg(o.fe_fd, 1 /* GET_FEATURES */, 1, NULL, 0, NULL, 0));
+	t_true(vhostctl_vu_backend_dispatch(o.be, 1000) > 0);
+	t_eq(1, o.runs);
+	if (o.reply_bytes)
+		t_fail("the reply (%d bytes) went out before the kick written ahead of its "
+		       "request was served", o.reply_bytes);
+	t_eq(8, raw_recvmsg(o.fe_fd, h, &f, sizeof(f), 1000, NULL));
+	t_eq(1, h[0]);
+	if (!dirty(&s, PAGE(s.rx.used_gpa)))
+		t_fail("the RX device event area, written for a kick before the request, is "
+		       "not dirty when the reply comes");
+	printf("packed: a kick written before a request is served, and logged, before its "
+	       "reply\n");
+	vhostctl_dev_close(s.dev);
+	vhostctl_vu_backend_free(o.be);
+	drv_q_fini(&s.rx);
+	drv_q_fini(&s.tx);
+	vhostctl_mem_free(s.mem);
+}
+
 int main(void)
 {
 	int fds0 = t_count_fds(), lfd;
@@ -431,6 +540,7 @@ int main(void)
 	t_true(logmap != MAP_FAILED);
 	run(false, lfd, logmap);
 	run(true, lfd, logmap);
+	kick_before_reply(lfd, logmap);
 	bad_cases(lfd);
 	munmap(logmap, 8192);
 	close(lfd);
