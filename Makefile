@@ -6,6 +6,8 @@
 #   make check    install what is missing, build with -Werror, run the host
 #                 tests, then the selftests in the test VM
 #   make run      build, boot the test VM and show what vhostctl does
+#   make stress   each host test STRESS_RUNS times pinned beside a CPU hog,
+#                 then STRESS_BOOTS VM boots with the CPUs loaded
 #   V=1           show full commands
 
 include mk/common.mk
@@ -41,9 +43,14 @@ check:
 run:
 	$(Q)tools/run.sh
 
+# Flaky-test hunting: each host test STRESS_RUNS times pinned beside a CPU
+# hog, then STRESS_BOOTS VM boots with every CPU loaded (tools/stress.sh).
+stress: all
+	$(Q)tools/stress.sh
+
 clean:
 	$(Q)$(MAKE) --no-print-directory -C libvhostctl clean
 	$(Q)if [ -f kmod/Makefile ]; then $(MAKE) --no-print-directory -C kmod clean KDIR=/nonexistent 2>/dev/null || true; fi
 	rm -rf $(BUILD)
 
-.PHONY: all deps lib cli selftests kmod bench check run clean
+.PHONY: all deps lib cli selftests kmod bench check run stress clean

@@ -35,6 +35,10 @@ for t in "$build"/selftests/*_test "$here"/*_test.sh; do
 done
 
 pass=0 fail=0 skip=0 n=0
+times=()
+now() { cut -d' ' -f1 /proc/uptime; }
+# The kernel's uptime here is how long the VM took to boot to the tests.
+echo "# boot: $(now) s from kernel start to the first test"
 dmesg -C 2>/dev/null
 echo "TAP version 13"
 echo "1..$((${#tests[@]} + 1))"
@@ -43,8 +47,10 @@ for t in "${tests[@]}"; do
 	name=$(basename "$t")
 	echo "# selftests: $name"
 	log=/tmp/selftest-$name.log
+	t0=$(now)
 	(cd /tmp && timeout -k 10 "$timeout" "$t") >"$log" 2>&1
 	rc=$?
+	times+=("$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }') $name")
 	sed 's/^/# /' "$log"
 	totals=$(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) xfail:\([0-9]*\) xpass:\([0-9]*\) skip:\([0-9]*\) error:\([0-9]*\).*/\1 \2 \3 \4 \5 \6/p' "$log" | tail -n 1)
 	if [ -n "$totals" ]; then
@@ -79,5 +85,8 @@ else
 	echo "ok $n selftests: kernel log clean"
 	pass=$((pass + 1))
 fi
+for t in "${times[@]}"; do
+	echo "# time: ${t#* } ${t%% *} s"
+done
 echo "selftests: $pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

@@ -3,14 +3,28 @@
 #
 # make check: install what is missing, build everything with warnings as
 # errors, run the host tests, then the selftests in the test VM.  Ends with
-# one line "N passed, N failed, N skipped" over both stages.  Fails when a
-# stage fails or did not run; under CI a skipped selftest is a failure too.
+# the time of each stage (the slowest visible) and one line "N passed, N
+# failed, N skipped" over both stages.  Fails when a stage fails or did not
+# run; under CI a skipped selftest is a failure too.  A VM that fails before
+# the tests start is an infrastructure failure, said as such, never a pass.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 build=${BUILD:-$top/build}
 mkdir -p "$build/check"
-stage() { printf '\n== %s\n' "$*"; }
+stage_names=() stage_secs=()
+stage_t0=
+stage_end() {
+	[ -n "$stage_t0" ] || return 0
+	stage_secs+=("$((SECONDS - stage_t0))")
+	stage_t0=
+}
+stage() {
+	stage_end
+	printf '\n== %s\n' "$*"
+	stage_names+=("$*")
+	stage_t0=$SECONDS
+}
 die() { echo "check: error: $*" >&2; exit 1; }
 
 stage "dependencies"
@@ -27,6 +41,9 @@ if [ -f kmod/Makefile ]; then
 	echo "  kmod/ is checkpatch clean"
 fi
 
+stage "tool tests (deps.sh, programs the scripts call)"
+{ tools/tests/deps_test.sh; tools/tests/programs_test.py; } 2>&1 | tee "$build/check/tools.log"
+
 stage "host tests"
 make --no-print-directory -C libvhostctl check WERROR=1 2>&1 | tee "$build/check/host.log"
 host_rc=${PIPESTATUS[0]}
@@ -34,17 +51,31 @@ host_rc=${PIPESTATUS[0]}
 stage "selftests in the VM"
 tools/vm/run -- selftests/run_tests.sh 2>&1 | tee "$build/check/vm.log"
 vm_rc=${PIPESTATUS[0]}
+stage_end
 
 counts() { sed -n "s/^$1: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p" "$2" | tail -n 1; }
 read -r hp hf hs <<<"$(counts host "$build/check/host.log")"
 read -r vp vf vs <<<"$(counts selftests "$build/check/vm.log")"
 ok=1
+# The tool tests print a "tools:" line each; a missing line is a failure.
+tp=0 tf=0
+while read -r p f; do
+	tp=$((tp + p)) tf=$((tf + f))
+done < <(sed -n 's/^tools: \([0-9]*\) passed, \([0-9]*\) failed, 0 skipped$/\1 \2/p' "$build/check/tools.log")
+[ "$(grep -c '^tools: ' "$build/check/tools.log")" = 2 ] || { echo "check: error: a tool test did not finish" >&2; tf=$((tf + 1)); }
+[ "$tf" = 0 ] || ok=
 if [ -z "${hp:-}" ]; then
 	echo "check: error: the host tests did not run to the end" >&2
 	hp=0 hf=1 hs=0 ok=
 fi
 if [ -z "${vp:-}" ]; then
-	echo "check: error: the VM stage did not run (exit $vm_rc): see $build/vm/console.log" >&2
+	if [ "$vm_rc" = 123 ]; then
+		echo "check: error: infrastructure failure: the test VM did not boot to the tests" \
+			"(console log: $build/vm/console.log); no selftest ran" >&2
+	else
+		echo "check: error: the VM stage did not run to the end (exit $vm_rc):" \
+			"see $build/vm/console.log" >&2
+	fi
 	vp=0 vf=1 vs=0 ok=
 fi
 [ "$host_rc" = 0 ] && [ "$hf" = 0 ] || ok=
@@ -53,7 +84,20 @@ if [ "${CI:-}" = true ] && [ "$vs" != 0 ]; then
 	echo "check: error: $vs selftests skipped in CI, where every one must run" >&2
 	ok=
 fi
+
 echo
-echo "host: $hp passed, $hf failed, $hs skipped; VM selftests: $vp passed, $vf failed, $vs skipped"
-echo "$((hp + vp)) passed, $((hf + vf)) failed, $((hs + vs)) skipped"
+echo "Stage times (seconds):"
+for i in "${!stage_names[@]}"; do
+	printf '  %5s  %s\n' "${stage_secs[$i]:-?}" "${stage_names[$i]}"
+done
+sed -n 's/^# boot: \([0-9.]*\) s.*/  \1 s VM boot, kernel start to the first selftest/p' "$build/check/vm.log"
+sed -n 's/^# time: \(.*\) \([0-9.]*\) s$/\2 \1/p' "$build/check/vm.log" | sort -rn |
+	awk '{ printf "  %7s  selftest %s\n", $1, $2 }'
+sed -n 's/^# host-time: \(.*\) \([0-9.]*\) s$/\2 \1/p' "$build/check/host.log" | sort -rn | head -n 5 |
+	awk '{ printf "  %7s  host test %s\n", $1, $2 }'
+echo "  $SECONDS  in all"
+echo
+echo "tools: $tp passed, $tf failed; host: $hp passed, $hf failed, $hs skipped;" \
+	"VM selftests: $vp passed, $vf failed, $vs skipped"
+echo "$((tp + hp + vp)) passed, $((tf + hf + vf)) failed, $((hs + vs)) skipped"
 [ -n "$ok" ]

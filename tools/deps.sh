@@ -10,7 +10,7 @@
 #   deps.sh --list     print the package list, one a line (for the tests)
 set -uo pipefail
 
-PKGS="gcc g++ make pkg-config libc6-dev libmnl-dev libnl-3-dev libnl-route-3-dev
+PKGS="gcc g++ make pkg-config pkgconf libc6-dev libmnl-dev libnl-3-dev libnl-route-3-dev
 qemu-system-x86 qemu-system-common busybox-static cpio gzip xz-utils dwarves kmod
 iproute2 dpkg-dev dpdk dpdk-dev python3 groff-base mandoc valgrind util-linux
 procps coreutils findutils sed mawk grep diffutils binutils apt"
@@ -44,7 +44,8 @@ fi
 echo "deps: installing $missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 # A new machine's lists may be empty: nothing can be installed before an update.
-if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
+lists=${VHOSTCTL_APT_LISTS:-/var/lib/apt/lists}
+if ! ls "$lists"/*_Packages* >/dev/null 2>&1; then
 	echo "deps: the package lists are empty, updating them" >&2
 	apt-get update -q >&2 || { echo "deps: error: apt-get update failed" >&2; exit 1; }
 fi

@@ -6,13 +6,16 @@
 set -u
 limit=${VHOSTCTL_TEST_TIMEOUT:-120}
 pass=0 fail=0 skip=0 n=0
+times=()
 echo "TAP version 13"
 echo "1..$#"
 for t in "$@"; do
 	n=$((n + 1))
 	name=$(basename "$t")
+	t0=$(date +%s.%N)
 	out=$(timeout -k 5 "$limit" "$t" 2>&1)
 	rc=$?
+	times+=("$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') $name")
 	if [ -n "$out" ]; then
 		printf '%s\n' "$out" | sed 's/^/# /'
 	fi
@@ -22,6 +25,9 @@ for t in "$@"; do
 	124|137) echo "not ok $n $name # TIMEOUT ${limit}s"; fail=$((fail + 1)) ;;
 	*) echo "not ok $n $name # exit=$rc"; fail=$((fail + 1)) ;;
 	esac
+done
+for t in "${times[@]}"; do
+	echo "# host-time: ${t#* } ${t%% *} s"
 done
 echo "host: $pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]
