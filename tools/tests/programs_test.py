@@ -70,16 +70,14 @@ def commands(path):
             if words:
                 yield n, words[0]
 
-def package_of(prog):
-    path = shutil.which(prog)
-    if not path:
-        return None, None
-    for p in (path, os.path.realpath(path)):
-        for q in (p, p.replace("/usr/bin/", "/bin/").replace("/usr/sbin/", "/sbin/")):
-            r = subprocess.run(["dpkg", "-S", q], capture_output=True, text=True)
-            if r.returncode == 0:
-                return path, r.stdout.split(":")[0].split(",")[0].strip()
-    return path, ""
+def owners(paths):
+    """Map each path to the package that owns it (one dpkg -S for all)."""
+    r = subprocess.run(["dpkg", "-S"] + sorted(paths), capture_output=True, text=True)
+    own = {}
+    for line in r.stdout.splitlines():
+        pkg, _, path = line.partition(": ")
+        own[path.strip()] = pkg.split(",")[0].split(":")[0].strip()
+    return own
 
 def essential(pkg):
     r = subprocess.run(["dpkg-query", "-W", "-f=${Essential} ${Priority}", pkg],
@@ -87,22 +85,31 @@ def essential(pkg):
     return r.stdout.startswith("yes") or r.stdout.endswith("required")
 
 bad = []
-seen = {}
+uses = {}
 for f in scripts:
     for n, w in commands(os.path.join(top, f)):
         if (w in SHELL_WORDS or w in functions or not re.match(r"^[a-z][\w.+-]*$", w)
                 or w in ("vhostctl",)):          # ours: built, not installed
             continue
-        if w not in seen:
-            seen[w] = package_of(w)
-        path, pkg = seen[w]
-        # A word that is no program here is a false find (a case label, a
-        # word in a message), or a program nothing installs: both are left.
-        if path is not None and pkg and pkg not in pkgs and not essential(pkg):
-            bad.append(f"{f}:{n}: {w} ({path}) comes from {pkg}, which tools/deps.sh does not install")
+        uses.setdefault(w, []).append(f"{f}:{n}")
+# A word that is no program here is a false find (a case label, a word in a
+# message), or a program nothing installs: both are left.
+where = {w: shutil.which(w) for w in uses}
+cands = {}
+for w, p in where.items():
+    if p:
+        # /usr/bin/x may be owned as /bin/x (merged /usr), or be a link.
+        cands[w] = {p, os.path.realpath(p), p.replace("/usr/bin/", "/bin/").replace("/usr/sbin/", "/sbin/")}
+own = owners(set().union(*cands.values()) if cands else set())
+seen = {}
+for w, paths in cands.items():
+    pkg = next((own[q] for q in sorted(paths) if q in own), "")
+    seen[w] = (where[w], pkg)
+    if pkg and pkg not in pkgs and not essential(pkg):
+        bad.append(f"{uses[w][0]}: {w} ({where[w]}) comes from {pkg}, which tools/deps.sh does not install")
 for b in sorted(set(bad)):
     print("not ok - " + b)
-checked = sorted(w for w, (p, k) in seen.items() if p)
+checked = sorted(seen)
 print(f"# {len(scripts)} scripts, {len(checked)} programs checked: {' '.join(checked)}")
 print(f"tools: {0 if bad else 1} passed, {1 if bad else 0} failed, 0 skipped")
 sys.exit(1 if bad else 0)
