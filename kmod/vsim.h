@@ -8,6 +8,7 @@
 #ifndef _VHOSTCTL_VSIM_H
 #define _VHOSTCTL_VSIM_H
 
+#include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -22,6 +23,11 @@
 #define VSIM_MAX_SEGS		128
 /* Longest indirect table accepted, in descriptors. */
 #define VSIM_MAX_INDIRECT	VSIM_MAX_SEGS
+/*
+ * The first 32-bit word of a doorbell page holds this value while nobody
+ * rang: a virtio-pci style store of a queue index (0 included) changes it.
+ */
+#define VSIM_DB_IDLE		0xffffffffU
 
 struct vsim_dev;
 
@@ -114,6 +120,20 @@ struct vsim_dev {
 	u32 config_size;
 	struct vdpa_callback config_cb;
 	struct vsim_req *req;		/* worker scratch, under lock */
+	/*
+	 * One zeroed page per queue, handed to vhost-vdpa for mmap. Freed
+	 * only in vsim_free(): a user mapping holds the vhost-vdpa file open,
+	 * and vhost-vdpa's remove waits for that file to be released before
+	 * the device can go, so no mapping outlives the pages.
+	 */
+	struct page **db_pages;
+	/*
+	 * Queues whose doorbell is polled: ready while the device runs.
+	 * Changed under lock with atomic bitops, read locklessly by the timer.
+	 */
+	unsigned long *db_live;
+	/* Polls db_live every doorbell_poll_us while the device runs. */
+	struct hrtimer db_timer;
 };
 
 static inline struct vsim_dev *vdpa_to_vsim(struct vdpa_device *vdpa)

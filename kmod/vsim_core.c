@@ -7,8 +7,10 @@
  * vsim_blk.c, the ring accessor in vsim_ring.c.
  */
 
+#include <linux/bitmap.h>
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
+#include <linux/gfp.h>
 #include <linux/module.h>
 #include <linux/nospec.h>
 #include <linux/sched/mm.h>
@@ -39,6 +41,13 @@ MODULE_PARM_DESC(drop_every, "Fault injection: drop every Nth transmitted frame,
 unsigned int vsim_delay_us;
 module_param_named(delay_us, vsim_delay_us, uint, 0644);
 MODULE_PARM_DESC(delay_us, "Fault injection: delay each batch of completions by this many microseconds");
+
+static unsigned int doorbell_poll_us = 1000;
+module_param(doorbell_poll_us, uint, 0644);
+MODULE_PARM_DESC(doorbell_poll_us, "Doorbell poll interval of a running device in microseconds (at least 50), 0 = an idle device sees doorbell stores only at its next kick (default: 1000)");
+
+/* A shorter interval would let a typo eat a CPU. */
+#define VSIM_DB_POLL_MIN_US	50
 
 static bool fail_next_add;
 module_param(fail_next_add, bool, 0644);
@@ -75,6 +84,97 @@ void vsim_schedule(struct vsim_dev *dev)
 	kthread_queue_work(dev->worker, &dev->work);
 }
 
+static u32 *vsim_db_word(struct vsim_dev *dev, unsigned int idx)
+{
+	return page_address(dev->db_pages[idx]);
+}
+
+/* Whether a polled doorbell was rung; only a peek, the worker clears. */
+static bool vsim_db_rung(struct vsim_dev *dev)
+{
+	unsigned int i;
+
+	for_each_set_bit(i, dev->db_live, dev->nvqs)
+		if (READ_ONCE(*vsim_db_word(dev, i)) != VSIM_DB_IDLE)
+			return true;
+	return false;
+}
+
+/*
+ * Takes the doorbells of the polled queues before their rings are read.
+ * The driver writes its ring, then a barrier, then the doorbell. xchg() is
+ * fully ordered: it orders this reset before the ring reads of the pass
+ * that follows, so a store reset here had its ring writes visible to that
+ * pass, and a store landing after the reset stays for the next check.
+ */
+static void vsim_db_ack(struct vsim_dev *dev)
+{
+	unsigned int i;
+
+	for_each_set_bit(i, dev->db_live, dev->nvqs)
+		xchg(vsim_db_word(dev, i), VSIM_DB_IDLE);
+}
+
+static ktime_t vsim_db_interval(unsigned int us)
+{
+	return ns_to_ktime((u64)max(us, VSIM_DB_POLL_MIN_US) * NSEC_PER_USEC);
+}
+
+/*
+ * Hard interrupt context: no lock, a load per polled queue. A stale view of
+ * db_live costs one pass of the worker, which checks the state itself.
+ */
+static enum hrtimer_restart vsim_db_timer_fn(struct hrtimer *timer)
+{
+	struct vsim_dev *dev = container_of(timer, struct vsim_dev, db_timer);
+	unsigned int us = READ_ONCE(doorbell_poll_us);
+
+	if (vsim_db_rung(dev))
+		vsim_schedule(dev);
+	if (!us)
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(timer, vsim_db_interval(us));
+	return HRTIMER_RESTART;
+}
+
+/*
+ * Called with dev->lock held whenever running or a queue's ready flag
+ * changed: polls the ready queues of a running device, nothing otherwise.
+ */
+static void vsim_db_update(struct vsim_dev *dev)
+{
+	unsigned int i, us = READ_ONCE(doorbell_poll_us);
+	bool any = false;
+
+	for (i = 0; i < dev->nvqs; i++) {
+		if (dev->running && dev->vqs[i].ready) {
+			set_bit(i, dev->db_live);
+			any = true;
+		} else {
+			clear_bit(i, dev->db_live);
+		}
+	}
+	if (!any || !us) {
+		/* the callback takes no lock: safe to wait for it here */
+		hrtimer_cancel(&dev->db_timer);
+		return;
+	}
+	if (!hrtimer_is_queued(&dev->db_timer))
+		hrtimer_start(&dev->db_timer, vsim_db_interval(us),
+			      HRTIMER_MODE_REL);
+}
+
+/* Puts every doorbell page back as allocated: zero, first word idle. */
+static void vsim_db_clear(struct vsim_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->nvqs; i++) {
+		clear_page(vsim_db_word(dev, i));
+		WRITE_ONCE(*vsim_db_word(dev, i), VSIM_DB_IDLE);
+	}
+}
+
 /* Called with dev->lock held when a queue shows a malformed ring. */
 void vsim_needs_reset(struct vsim_dev *dev, struct vsim_vq *vq)
 {
@@ -109,7 +209,11 @@ static void vsim_work_fn(struct kthread_work *work)
 		dev->mm_active = true;
 	}
 
+	vsim_db_ack(dev);
 	dev->cls->work(dev);
+	/* rung while we worked: go again now rather than at the next tick */
+	if (vsim_db_rung(dev))
+		vsim_schedule(dev);
 
 	if (mm) {
 		dev->mm_active = false;
@@ -147,6 +251,8 @@ static void vsim_do_reset(struct vsim_dev *dev, u32 flags)
 	dev->running = false;
 	dev->suspended = false;
 	dev->pt_allowed = false;
+	vsim_db_update(dev);
+	vsim_db_clear(dev);
 	dev->generation++;
 	if (dev->cls->reset)
 		dev->cls->reset(dev);
@@ -238,6 +344,7 @@ static void vsim_set_vq_ready(struct vdpa_device *vdpa, u16 idx, bool ready)
 		vq->need_notify = false;
 	}
 	vq->ready = ready;
+	vsim_db_update(dev);
 	mutex_unlock(&dev->lock);
 	if (ready)
 		vsim_schedule(dev);
@@ -249,6 +356,25 @@ static bool vsim_get_vq_ready(struct vdpa_device *vdpa, u16 idx)
 	struct vsim_vq *vq = vsim_get_vq(dev, idx);
 
 	return vq ? vq->ready : false;
+}
+
+/*
+ * The doorbell page of a queue, for vhost-vdpa's mmap at offset
+ * idx * PAGE_SIZE. Kernels before the fix that checks the index pass any
+ * u16 from vm_pgoff: an empty area makes vhost-vdpa refuse the mapping.
+ */
+static struct vdpa_notification_area
+vsim_get_vq_notification(struct vdpa_device *vdpa, u16 idx)
+{
+	struct vsim_dev *dev = vdpa_to_vsim(vdpa);
+	struct vdpa_notification_area area = { };
+
+	if (idx >= dev->nvqs)
+		return area;
+	idx = array_index_nospec(idx, dev->nvqs);
+	area.addr = page_to_phys(dev->db_pages[idx]);
+	area.size = PAGE_SIZE;
+	return area;
 }
 
 static int vsim_set_vq_state(struct vdpa_device *vdpa, u16 idx,
@@ -422,6 +548,7 @@ static void vsim_set_status(struct vdpa_device *vdpa, u8 status)
 	dev->status = status;
 	dev->running = (status & VIRTIO_CONFIG_S_DRIVER_OK) &&
 		       !dev->suspended;
+	vsim_db_update(dev);
 	mutex_unlock(&dev->lock);
 	if (status & VIRTIO_CONFIG_S_DRIVER_OK)
 		vsim_schedule(dev);
@@ -449,6 +576,7 @@ static int vsim_suspend(struct vdpa_device *vdpa)
 	mutex_lock(&dev->lock);
 	dev->suspended = true;
 	dev->running = false;
+	vsim_db_update(dev);
 	mutex_unlock(&dev->lock);
 	return 0;
 }
@@ -460,6 +588,7 @@ static int vsim_resume(struct vdpa_device *vdpa)
 	mutex_lock(&dev->lock);
 	dev->suspended = false;
 	dev->running = dev->status & VIRTIO_CONFIG_S_DRIVER_OK;
+	vsim_db_update(dev);
 	mutex_unlock(&dev->lock);
 	/* replay kicks that arrived while suspended */
 	vsim_schedule(dev);
@@ -650,6 +779,8 @@ static void vsim_free(struct vdpa_device *vdpa)
 	struct vsim_dev *dev = vdpa_to_vsim(vdpa);
 	unsigned int i;
 
+	/* the timer queues work: stop it before the worker goes */
+	hrtimer_cancel(&dev->db_timer);
 	if (dev->worker) {
 		kthread_cancel_work_sync(&dev->work);
 		kthread_destroy_worker(dev->worker);
@@ -660,6 +791,12 @@ static void vsim_free(struct vdpa_device *vdpa)
 		vhost_iotlb_reset(&dev->iotlb[i]);
 	if (dev->mm)
 		mmdrop(dev->mm);
+	/* the last mapping went with the vhost-vdpa file: see db_pages */
+	for (i = 0; dev->db_pages && i < dev->nvqs; i++)
+		if (dev->db_pages[i])
+			__free_page(dev->db_pages[i]);
+	kfree(dev->db_pages);
+	bitmap_free(dev->db_live);
 	kfree(dev->req);
 	kfree(dev->config);
 	kfree(dev->vqs);
@@ -676,6 +813,7 @@ static const struct vdpa_config_ops vsim_batch_ops = {
 	.get_vq_ready		= vsim_get_vq_ready,
 	.set_vq_state		= vsim_set_vq_state,
 	.get_vq_state		= vsim_get_vq_state,
+	.get_vq_notification	= vsim_get_vq_notification,
 	.get_vendor_vq_stats	= vsim_get_vendor_vq_stats,
 	.get_vq_size		= vsim_get_vq_size,
 	.get_vq_align		= vsim_get_vq_align,
@@ -717,6 +855,7 @@ static const struct vdpa_config_ops vsim_dma_ops = {
 	.get_vq_ready		= vsim_get_vq_ready,
 	.set_vq_state		= vsim_set_vq_state,
 	.get_vq_state		= vsim_get_vq_state,
+	.get_vq_notification	= vsim_get_vq_notification,
 	.get_vendor_vq_stats	= vsim_get_vendor_vq_stats,
 	.get_vq_size		= vsim_get_vq_size,
 	.get_vq_align		= vsim_get_vq_align,
@@ -782,6 +921,8 @@ struct vsim_dev *vsim_create(const struct vsim_class *cls, const char *name,
 	mutex_init(&dev->lock);
 	spin_lock_init(&dev->config_lock);
 	kthread_init_work(&dev->work, vsim_work_fn);
+	hrtimer_init(&dev->db_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	dev->db_timer.function = vsim_db_timer_fn;
 	dev->nvqs = nvqs;
 	dev->ngroups = ngroups;
 	dev->nas = nas;
@@ -796,10 +937,19 @@ struct vsim_dev *vsim_create(const struct vsim_class *cls, const char *name,
 	dev->vqs = kcalloc(nvqs, sizeof(*dev->vqs), GFP_KERNEL);
 	dev->config = kzalloc(config_size, GFP_KERNEL);
 	dev->req = kzalloc(sizeof(*dev->req), GFP_KERNEL);
-	if (!dev->vqs || !dev->config || !dev->req)
+	dev->db_pages = kcalloc(nvqs, sizeof(*dev->db_pages), GFP_KERNEL);
+	dev->db_live = bitmap_zalloc(nvqs, GFP_KERNEL);
+	if (!dev->vqs || !dev->config || !dev->req || !dev->db_pages ||
+	    !dev->db_live)
 		goto err_put_device;
-	for (i = 0; i < nvqs; i++)
+	for (i = 0; i < nvqs; i++) {
 		vsim_vq_reset(&dev->vqs[i]);
+		/* zeroed: the page is user-readable on most MMUs */
+		dev->db_pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!dev->db_pages[i])
+			goto err_put_device;
+		WRITE_ONCE(*vsim_db_word(dev, i), VSIM_DB_IDLE);
+	}
 
 	dev->worker = kthread_create_worker(0, "vsim %s", name);
 	if (IS_ERR(dev->worker)) {
