@@ -18,6 +18,7 @@
 
 #include "internal.h"
 #include "kabi.h"
+#include "vdpa_rec.h"
 
 #define BF(bit) (1ULL << (bit))
 
@@ -57,6 +58,7 @@ struct vdpa_state {
 	struct vdpa_map maps[VHOSTCTL_MEM_MAX_REGIONS];
 	unsigned int nnum;		/* entries in num */
 	uint16_t *num;			/* ring size per vring, 0: not set */
+	struct vhc_vring_recs recs;	/* rings as set, for vdpa_migrate.c */
 };
 
 static struct vdpa_state *st_of(struct vhostctl_dev *dev)
@@ -87,6 +89,7 @@ static void vdpa_destroy(struct vhostctl_dev *dev)
 	if (!st)
 		return;
 	free(st->num);
+	vhc_vring_rec_fini(&st->recs);
 	free(st);
 	dev->priv = NULL;
 }
@@ -412,8 +415,10 @@ static int vdpa_set_vring_num(struct vhostctl_dev *dev, unsigned int index, unsi
 {
 	int r = vdpa_vring_state(dev, VHOST_SET_VRING_NUM, index, num);
 
-	if (!r)
+	if (!r) {
 		vdpa_note_num(dev, index, num);
+		vhc_vring_rec_num(&st_of(dev)->recs, index, num);
+	}
 	return r;
 }
 
@@ -446,7 +451,10 @@ static int vdpa_set_vring_addr(struct vhostctl_dev *dev, const struct vhostctl_v
 		vhc_log(dev, VHOSTCTL_LOG_ERR, "SET_VRING_ADDR %u refused", a->index);
 		return r;
 	}
-	return vhc_ioctl(dev->fd, VHOST_SET_VRING_ADDR, &k);
+	r = vhc_ioctl(dev->fd, VHOST_SET_VRING_ADDR, &k);
+	if (!r)
+		vhc_vring_rec_addr(&st->recs, a);
+	return r;
 }
 
 /*
@@ -481,7 +489,11 @@ static int vdpa_set_vring_err(struct vhostctl_dev *dev, unsigned int index, int 
 
 static int vdpa_set_vring_enable(struct vhostctl_dev *dev, unsigned int index, int enable)
 {
-	return vdpa_vring_state(dev, VHOST_VDPA_SET_VRING_ENABLE, index, (unsigned int)enable);
+	int r = vdpa_vring_state(dev, VHOST_VDPA_SET_VRING_ENABLE, index, (unsigned int)enable);
+
+	if (!r)
+		vhc_vring_rec_enable(&st_of(dev)->recs, index, enable);
+	return r;
 }
 
 /* The config ioctls carry a header, then len bytes. */
@@ -564,8 +576,10 @@ static int vdpa_set_status(struct vhostctl_dev *dev, uint8_t status)
 	__u8 s = status;
 	int r = vhc_ioctl(dev->fd, VHOST_VDPA_SET_STATUS, &s);
 
-	if (!r && !status)
+	if (!r && !status) {
+		vhc_vring_rec_reset(&st_of(dev)->recs);
 		r = vdpa_remap(dev);
+	}
 	return r;
 }
 
@@ -607,6 +621,14 @@ const struct vhc_dev_ops vhc_vdpa_ops = {
 	.destroy = vdpa_destroy,
 	/* No dirty log, busy polling or workers in vhost-vdpa. */
 };
+
+const struct vhc_vring_recs *vhc_vdpa_recs(struct vhostctl_dev *dev, uint64_t *acked_bf)
+{
+	if (vdpa_check(dev))
+		return NULL;
+	*acked_bf = st_of(dev)->bf;
+	return &st_of(dev)->recs;
+}
 
 /* ---- vDPA-only calls ---------------------------------------------------- */
 

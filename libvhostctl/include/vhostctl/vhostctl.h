@@ -486,6 +486,7 @@ VHOSTCTL_API int vhostctl_dev_reset(struct vhostctl_dev *dev);
 #include <vhostctl/setup.h>
 #include <vhostctl/vdpa.h>
 #include <vhostctl/vhost_vdpa.h>
+#include <vhostctl/migrate.h>
 
 /* vhost-user, both sides, and the device side of the virtqueue. */
 #include <vhostctl/devq.h>
