@@ -80,31 +80,77 @@ struct vhostctl_dev *vhc_dev_alloc(enum vhostctl_transport transport,
 	return dev;
 }
 
+/* /dev/vhost-vdpa-N, by its name: the node's major number is dynamic. */
+static bool vdpa_match_path(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return !strncmp(base, "vhost-vdpa-", 11);
+}
+
+/* Tried in this order by path: the kernel row takes whatever is left. */
+static const struct vhc_transport vhc_transports[] = {
+	{
+		.transport = VHOSTCTL_TRANSPORT_VDPA,
+		.name = "vhost-vdpa",
+		.ops = &vhc_vdpa_ops,
+		.match_path = vdpa_match_path,
+	},
+	{
+		.transport = VHOSTCTL_TRANSPORT_USER,
+		.name = "vhost-user",
+		.ops = &vhc_vu_ops,
+		.match_path = vhc_vu_match_path,
+		.open_path = vhc_vu_open_path,
+		.no_fd = true,
+	},
+	{
+		.transport = VHOSTCTL_TRANSPORT_KERNEL,
+		.name = "kernel",
+		.ops = &vhc_kernel_ops,
+	},
+};
+
+static const struct vhc_transport *transport_find(enum vhostctl_transport t)
+{
+	for (size_t i = 0; i < VHC_ARRAY_SIZE(vhc_transports); i++)
+		if (vhc_transports[i].transport == t)
+			return &vhc_transports[i];
+	return NULL;
+}
+
 VHC_EXPORT struct vhostctl_dev *vhostctl_dev_open_fd(int fd, enum vhostctl_transport transport,
 						     const struct vhostctl_dev_opts *opts)
 {
-	const struct vhc_dev_ops *ops;
+	const struct vhc_transport *t;
 	struct vhostctl_dev *dev;
-	int e;
+	int e, r;
 
 	if (fd < 0) {
 		errno = EBADF;
 		return NULL;
 	}
-	switch (transport) {
-	case VHOSTCTL_TRANSPORT_KERNEL:
-		ops = &vhc_kernel_ops;
-		break;
-	default:
+	t = transport_find(transport);
+	if (!t || t->no_fd) {
 		close(fd);
 		errno = EOPNOTSUPP;
 		return NULL;
 	}
-	dev = vhc_dev_alloc(transport, ops, fd, opts);
+	dev = vhc_dev_alloc(transport, t->ops, fd, opts);
 	if (!dev) {
 		e = errno;
 		close(fd);
 		errno = e;
+		return NULL;
+	}
+	if (t->ops->init) {
+		r = t->ops->init(dev);
+		if (r) {
+			vhostctl_dev_close(dev);
+			errno = -r;
+			return NULL;
+		}
 	}
 	return dev;
 }
@@ -112,22 +158,22 @@ VHC_EXPORT struct vhostctl_dev *vhostctl_dev_open_fd(int fd, enum vhostctl_trans
 VHC_EXPORT struct vhostctl_dev *vhostctl_dev_open(const char *path,
 						  const struct vhostctl_dev_opts *opts)
 {
-	enum vhostctl_transport t = VHOSTCTL_TRANSPORT_KERNEL;
-	const char *base;
+	const struct vhc_transport *t = NULL;
 	int fd;
 
 	if (!path) {
 		errno = EINVAL;
 		return NULL;
 	}
-	base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	if (!strncmp(base, "vhost-vdpa", 10))
-		t = VHOSTCTL_TRANSPORT_VDPA;
+	for (size_t i = 0; i < VHC_ARRAY_SIZE(vhc_transports) && !t; i++)
+		if (!vhc_transports[i].match_path || vhc_transports[i].match_path(path))
+			t = &vhc_transports[i];
+	if (t->open_path)
+		return t->open_path(path, opts);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	return vhostctl_dev_open_fd(fd, t, opts);
+	return vhostctl_dev_open_fd(fd, t->transport, opts);
 }
 
 VHC_EXPORT void vhostctl_dev_close(struct vhostctl_dev *dev)

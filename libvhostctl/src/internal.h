@@ -48,6 +48,17 @@ struct vhostctl_dev;
  */
 struct vhc_dev_ops {
 	const char *name;
+	/*
+	 * The device has a virtio status byte that vhostctl_dev_setup() must
+	 * walk (ACKNOWLEDGE, DRIVER, FEATURES_OK before the rings, DRIVER_OK
+	 * last) and vhostctl_dev_teardown() must clear: vDPA.  Elsewhere the
+	 * status is optional (vhost-user) or absent (kernel).
+	 */
+	bool virtio_status;
+	/* Transport state for a handle just made of an fd; NULL: none needed. */
+	int (*init)(struct vhostctl_dev *dev);
+	/* Stop processing and keep ring state (teardown); NULL: not possible. */
+	int (*suspend)(struct vhostctl_dev *dev);
 	int (*set_owner)(struct vhostctl_dev *dev);
 	int (*reset_owner)(struct vhostctl_dev *dev);
 	int (*get_features)(struct vhostctl_dev *dev, uint64_t *features);
@@ -121,6 +132,29 @@ int vhc_ioctl(int fd, unsigned long req, void *arg);
 int vhc_opts_copy(void *dst, size_t dst_sz, const void *src);
 
 extern const struct vhc_dev_ops vhc_kernel_ops;
+extern const struct vhc_dev_ops vhc_vdpa_ops;
+extern const struct vhc_dev_ops vhc_vu_ops;
+
+/*
+ * One row per transport, read by vhostctl_dev_open() and
+ * vhostctl_dev_open_fd() (device.c).  Rows are tried in order by path; the
+ * first whose match_path() says yes opens it.
+ */
+struct vhc_transport {
+	enum vhostctl_transport transport;
+	const char *name;
+	const struct vhc_dev_ops *ops;
+	/* Does this path name one of our devices?  NULL: any path. */
+	bool (*match_path)(const char *path);
+	/* Open by path; NULL: open(2) O_RDWR | O_CLOEXEC, then as by fd. */
+	struct vhostctl_dev *(*open_path)(const char *path, const struct vhostctl_dev_opts *opts);
+	/* A caller's fd cannot become a handle of this transport (vhost-user: handshake). */
+	bool no_fd;
+};
+
+/* vu_frontend.c: vhostctl_dev_open() of a vhost-user socket. */
+bool vhc_vu_match_path(const char *path);
+struct vhostctl_dev *vhc_vu_open_path(const char *path, const struct vhostctl_dev_opts *opts);
 
 /* mem.c: translation for transports (NULL when [gpa, gpa+len) is not mapped). */
 void *vhc_mem_gpa_to_hva(const struct vhostctl_mem *mem, uint64_t gpa, uint64_t len);

@@ -66,6 +66,15 @@ struct vhost_vring_worker {
 #endif
 
 /*
+ * The kernel's internal ENOTSUPP, which vhost-vdpa's mmap() returns to
+ * userspace as is when the parent has no doorbell page (since 5.8, still in
+ * 6.12).  Not a userspace errno: never in the system headers.
+ */
+#ifndef VHC_KERNEL_ENOTSUPP
+#define VHC_KERNEL_ENOTSUPP 524
+#endif
+
+/*
  * The vdpa generic netlink family, as of 6.12.  Never include the system's
  * <linux/vdpa.h>: in the 6.1 header attribute 21 is
  * VDPA_ATTR_VDPA_DEV_SUPPORTED_FEATURES, which 6.12 renumbered (21 is now

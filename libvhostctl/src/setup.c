@@ -19,6 +19,32 @@ static int setup_fail(struct vhostctl_dev *dev, const char *step, unsigned int q
 	return r;
 }
 
+/* Virtio device status bits (virtio spec, 2.1). */
+#define ST_ACKNOWLEDGE 0x01
+#define ST_DRIVER 0x02
+#define ST_DRIVER_OK 0x04
+#define ST_FEATURES_OK 0x08
+
+#define VF_ACCESS_PLATFORM 33
+
+/* Add bits to the status byte; the device may refuse FEATURES_OK. */
+static int setup_status(struct vhostctl_dev *dev, uint8_t add)
+{
+	uint8_t s;
+	int r = vhostctl_dev_get_status(dev, &s);
+
+	if (!r)
+		r = vhostctl_dev_set_status(dev, s | add);
+	if (!r && add & ST_FEATURES_OK) {
+		r = vhostctl_dev_get_status(dev, &s);
+		if (!r && !(s & ST_FEATURES_OK)) {
+			vhc_log(dev, VHOSTCTL_LOG_ERR, "setup: the device refused the features");
+			r = -EIO;
+		}
+	}
+	return r;
+}
+
 static void setup_stop(struct vhostctl_dev *dev, struct vhostctl_vq **vqs, unsigned int n,
 		       unsigned int flags)
 {
@@ -69,13 +95,38 @@ VHC_EXPORT int vhostctl_dev_setup(struct vhostctl_dev *dev, struct vhostctl_mem 
 		return vhc_err(-setup_fail(dev, "features", ~0u, -EOPNOTSUPP));
 	}
 	f = offered & (o.features | o.required);
+	/*
+	 * A vDPA device reaches memory only through the IOTLB, translating
+	 * IOVAs: that is what ACCESS_PLATFORM says, and parents may insist.
+	 */
+	if (dev->ops->virtio_status)
+		f |= offered & (1ULL << VF_ACCESS_PLATFORM);
 	r = vhostctl_dev_set_owner(dev);
 	if (r)
 		return vhc_err(-setup_fail(dev, "set_owner", ~0u, r));
+	/* Virtio's order: reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK. */
+	if (dev->ops->virtio_status) {
+		r = vhostctl_dev_set_status(dev, 0);
+		if (!r)
+			r = vhostctl_dev_set_status(dev, ST_ACKNOWLEDGE);
+		if (!r)
+			r = vhostctl_dev_set_status(dev, ST_ACKNOWLEDGE | ST_DRIVER);
+		if (r) {
+			setup_fail(dev, "set_status", ~0u, r);
+			goto err_reset_owner;
+		}
+	}
 	r = vhostctl_dev_set_features(dev, f);
 	if (r) {
 		setup_fail(dev, "set_features", ~0u, r);
 		goto err_reset_owner;
+	}
+	if (dev->ops->virtio_status) {
+		r = setup_status(dev, ST_FEATURES_OK);
+		if (r) {
+			setup_fail(dev, "features_ok", ~0u, r);
+			goto err_reset_owner;
+		}
 	}
 	r = vhostctl_dev_set_mem_table(dev, mem);
 	if (r) {
@@ -122,6 +173,14 @@ VHC_EXPORT int vhostctl_dev_setup(struct vhostctl_dev *dev, struct vhostctl_mem 
 			goto err_stop;
 		}
 	}
+	/* The device may use the rings from here on. */
+	if (dev->ops->virtio_status) {
+		r = setup_status(dev, ST_DRIVER_OK);
+		if (r) {
+			setup_fail(dev, "driver_ok", ~0u, r);
+			goto err_stop;
+		}
+	}
 	dev->setup_flags = o.flags;
 	if (negotiated)
 		*negotiated = f;
@@ -130,6 +189,8 @@ VHC_EXPORT int vhostctl_dev_setup(struct vhostctl_dev *dev, struct vhostctl_mem 
 err_stop:
 	setup_stop(dev, vqs, o.nqueues, o.flags);
 err_reset_owner:
+	if (dev->ops->virtio_status)
+		vhostctl_dev_reset(dev);
 	vhostctl_dev_reset_owner(dev);
 	return vhc_err(-r);
 }
@@ -153,6 +214,12 @@ VHC_EXPORT int vhostctl_dev_teardown(struct vhostctl_dev *dev, struct vhostctl_v
 		if (r && !first)
 			first = setup_fail(dev, "vsock_set_running", ~0u, r);
 	}
+	/* Indexes read below stay put only once the device stopped. */
+	if (dev->ops->suspend) {
+		r = dev->ops->suspend(dev);
+		if (r && r != -EOPNOTSUPP && !first)
+			first = setup_fail(dev, "suspend", ~0u, r);
+	}
 	for (unsigned int i = 0; i < nqueues; i++) {
 		if (!vqs[i])
 			continue;
@@ -172,6 +239,11 @@ VHC_EXPORT int vhostctl_dev_teardown(struct vhostctl_dev *dev, struct vhostctl_v
 			first = setup_fail(dev, "set_vring_call", i, r);
 		vhostctl_vq_free(vqs[i]);
 		vqs[i] = NULL;
+	}
+	if (dev->ops->virtio_status) {
+		r = vhostctl_dev_reset(dev);
+		if (r && !first)
+			first = setup_fail(dev, "reset", ~0u, r);
 	}
 	dev->setup_flags = 0;
 	return first ? vhc_err(-first) : 0;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -880,6 +881,33 @@ VHC_EXPORT struct vhostctl_dev *vhostctl_vu_open(const char *path, const struct 
 		return NULL;
 	}
 	return dev;
+}
+
+/*
+ * vhostctl_dev_open() of a path: a Unix socket there is a vhost-user
+ * backend listening (it cannot be open(2)ed; connect to it).
+ */
+bool vhc_vu_match_path(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISSOCK(st.st_mode);
+}
+
+struct vhostctl_dev *vhc_vu_open_path(const char *path, const struct vhostctl_dev_opts *opts)
+{
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o);
+	struct vhostctl_dev_opts d;
+	int r = vhc_opts_copy(&d, sizeof(d), opts);
+
+	if (r) {
+		errno = -r;
+		return NULL;
+	}
+	o.log = d.log;
+	o.log_ctx = d.log_ctx;
+	o.log_level = d.log_level;
+	return vhostctl_vu_open(path, &o);
 }
 
 VHC_EXPORT int vhostctl_vu_protocol_features(struct vhostctl_dev *dev, uint64_t *features)

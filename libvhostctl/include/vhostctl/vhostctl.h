@@ -84,8 +84,9 @@ struct vhostctl_dev;
  * @path: /dev/vhost-net, /dev/vhost-vsock, /dev/vhost-vdpa-N, ...
  * @opts: options, or NULL
  *
- * The transport is vDPA for vhost-vdpa devices and kernel otherwise.  The fd
- * is opened O_RDWR | O_CLOEXEC.
+ * The transport is vDPA for vhost-vdpa-N nodes, vhost-user for a Unix socket
+ * (connected as by vhostctl_vu_open() with default options) and kernel
+ * otherwise.  Device nodes are opened O_RDWR | O_CLOEXEC.
  *
  * Return: a handle, or NULL with errno set.
  */
@@ -98,7 +99,8 @@ VHOSTCTL_API struct vhostctl_dev *vhostctl_dev_open(const char *path,
  * @transport: VHOSTCTL_TRANSPORT_KERNEL or VHOSTCTL_TRANSPORT_VDPA
  * @opts: options, or NULL
  *
- * Return: a handle, or NULL with errno set.
+ * Return: a handle, or NULL with errno set (EOPNOTSUPP for an unknown
+ * transport or vhost-user, whose handle needs vhostctl_vu_open()).
  */
 VHOSTCTL_API struct vhostctl_dev *vhostctl_dev_open_fd(int fd, enum vhostctl_transport transport,
 						       const struct vhostctl_dev_opts *opts);
@@ -483,6 +485,8 @@ VHOSTCTL_API int vhostctl_dev_reset(struct vhostctl_dev *dev);
 #include <vhostctl/vq.h>
 #include <vhostctl/setup.h>
 #include <vhostctl/vdpa.h>
+#include <vhostctl/vhost_vdpa.h>
+#include <vhostctl/migrate.h>
 
 /* vhost-user, both sides, and the device side of the virtqueue. */
 #include <vhostctl/devq.h>
