@@ -369,6 +369,25 @@ TEST_F(vdpa, private_memory)
 	vhostctl_mem_free(priv);
 }
 
+/* The documentation's example, built beside this program, on our device. */
+TEST_F(vdpa, example_vdpa_net)
+{
+	char self_path[512], cmd[1200];
+	ssize_t n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
+	int status;
+
+	ASSERT_LT(0, n);
+	self_path[n] = 0;
+	*strrchr(self_path, '/') = 0;
+	/* The example opens the node itself: vhost-vdpa has one opener. */
+	vhostctl_dev_close(self->dev);
+	self->dev = NULL;
+	snprintf(cmd, sizeof(cmd), "%s/examples/vdpa_net %s 16", self_path, self->node);
+	status = system(cmd);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("%s failed", cmd);
+}
+
 TEST(vhost_net_handle)
 {
 	struct vhostctl_vdpa_iova_range rg;

@@ -10,7 +10,7 @@ V=${BUILD:-$top/build}/bin/vhostctl
 NET=vhostctl_sim_net
 BLK=vhostctl_sim_blk
 pass=0 fail=0 n=0
-total=12
+total=15
 
 ok() {
 	n=$((n + 1))
@@ -73,6 +73,27 @@ drv=$(basename "$(readlink /sys/bus/vdpa/devices/tv0/driver 2>/dev/null)")
 ls /sys/bus/vdpa/devices/tv0/ 2>/dev/null | grep -q '^vhost-vdpa-' && [ "$drv" = vhost_vdpa ]
 ok $? "tv0 is bound to vhost_vdpa ($drv)"
 
+# node NAME: the /dev/vhost-vdpa-N of a vDPA device bound to vhost_vdpa.
+node() {
+	echo "/dev/$(ls "/sys/bus/vdpa/devices/$1/" 2>/dev/null | grep '^vhost-vdpa-' | head -n 1)"
+}
+
+# dev show on the node: what the device itself says, through vhost-vdpa.
+nd=$(node tv0)
+$V -j dev show "$nd" >"$tmp/v.json" &&
+	[ "$(json "$tmp/v.json" "(lambda d: d['transport'] == 'vdpa' and d['device_id'] == 1 and
+		d['class'] == 'net' and d['config']['mac'] == '52:54:00:12:34:56' and
+		d['config']['mtu'] == 1400 and d['config']['max_vq_pairs'] == 2 and
+		d['config']['link'] == 'up' and d['vqs'] == 5 and d['vq_sizes'] == [256] * 5 and
+		d['groups'] == 3 and d['asids'] == 3 and d['iova_first'] == '0x0' and
+		d['iova_last'] == '0xffffffffffffffff' and 'MAC' in d['feature_names'] and
+		'IOTLB_MSG_V2' in d['backend_feature_names'])(j['dev']['$nd'])")" = True ]
+ok $? "dev show $nd: class, config, queues, groups, IOVA range, backend features"
+
+$V dev show "$nd" >"$tmp/t" && grep -q "^$nd: transport vdpa features 0x[0-9a-f]* device_id 1 class net " "$tmp/t" &&
+	grep -q 'mac 52:54:00:12:34:56 link up' "$tmp/t" && grep -q 'backend_feature_names .*IOTLB_BATCH' "$tmp/t"
+ok $? "dev show text: $(cut -c1-100 "$tmp/t")"
+
 # 5: an MTU below the minimum is refused with the kernel's reason.
 $V vdpa add name tv1 mgmtdev $NET mtu 10 2>"$tmp/e" && r=1 || r=0
 [ $r = 0 ] && grep -q '^Error: ' "$tmp/e" && grep -q '^kernel answers: ' "$tmp/e" && ! vdpa dev show tv1 2>/dev/null
@@ -98,6 +119,12 @@ $V vdpa add name tb0 mgmtdev $BLK && $V -j vdpa config show tb0 >"$tmp/b.json" &
 	[ "$(json "$tmp/b.json" "j['config']['tb0']['capacity']")" -gt 0 ] &&
 	[ "$(json "$tmp/b.json" "j['config']['tb0']['blk_size']")" = 512 ]
 ok $? "vdpa add block, capacity $(json "$tmp/b.json" "j['config']['tb0']['capacity']" 2>/dev/null) sectors"
+
+nd=$(node tb0)
+$V -j dev show "$nd" >"$tmp/v.json" &&
+	[ "$(json "$tmp/v.json" "(lambda d: d['class'] == 'block' and d['config']['capacity'] > 0 and
+		d['vqs'] >= 1)(j['dev']['$nd'])")" = True ]
+ok $? "dev show $nd: a block device and its capacity"
 
 # 10: text and JSON say the same thing.
 $V vdpa show tv0 >"$tmp/t" && grep -q '^tv0: type network mgmtdev vhostctl_sim_net ' "$tmp/t"

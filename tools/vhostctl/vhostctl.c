@@ -109,6 +109,140 @@ static const char *transport_name(enum vhostctl_transport t)
 	return "unknown";
 }
 
+static const struct feature_name backend_features[] = {
+	{ 1, "IOTLB_MSG_V2" }, { 2, "IOTLB_BATCH" },	{ 3, "IOTLB_ASID" },
+	{ 4, "SUSPEND" },      { 5, "RESUME" },		{ 6, "ENABLE_AFTER_DRIVER_OK" },
+	{ 7, "DESC_ASID" },    { 8, "IOTLB_PERSIST" },	{ 0, NULL },
+};
+
+static void print_backend_features(const char *name, uint64_t f)
+{
+	char buf[16];
+
+	print_open_array(name);
+	for (unsigned int bit = 0; bit < 64; bit++) {
+		const char *n;
+
+		if (!(f & (1ULL << bit)))
+			continue;
+		n = lookup(backend_features, bit);
+		if (!n) {
+			snprintf(buf, sizeof(buf), "bit_%u", bit);
+			n = buf;
+		}
+		print_string(NULL, "%s ", n);
+	}
+	print_close_array();
+}
+
+static const char *class_name(uint32_t id)
+{
+	switch (id) {
+	case 1:
+		return "net";
+	case 2:
+		return "block";
+	case 19:
+		return "vsock";
+	}
+	return "unknown";
+}
+
+/* Little-endian fields of the config space (VERSION_1 devices). */
+static uint64_t le(const uint8_t *p, unsigned int n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
+/* The config fields the offered features say are there. */
+static void print_vdpa_config(struct vhostctl_dev *dev, uint32_t id, uint64_t f)
+{
+	uint8_t c[64] = { 0 };
+	uint32_t size = 0;
+	char mac[18];
+
+	if (vhostctl_dev_vdpa_config_size(dev, &size) < 0 || !size)
+		return;
+	/* What the device says is untrusted: read no more than we decode. */
+	if (size > sizeof(c))
+		size = sizeof(c);
+	if (vhostctl_dev_get_config(dev, 0, c, size) < 0)
+		return;
+	print_open_object("config");
+	if (id == 1) {
+		if (f & (1ULL << 5) && size >= 6) {
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", c[0], c[1],
+				 c[2], c[3], c[4], c[5]);
+			print_string("mac", "mac %s ", mac);
+		}
+		if (f & (1ULL << 16) && size >= 8) {
+			print_string("link", "link %s ", le(c + 6, 2) & 1 ? "up" : "down");
+			print_bool("link_announce", "link_announce %s ", le(c + 6, 2) & 2);
+		}
+		if (f & (1ULL << 22) && size >= 10)
+			print_u64("max_vq_pairs", NULL, le(c + 8, 2));
+		if (f & (1ULL << 3) && size >= 12)
+			print_u64("mtu", NULL, le(c + 10, 2));
+	} else if (id == 2) {
+		if (size >= 8)
+			print_u64("capacity", NULL, le(c, 8));
+		if (f & (1ULL << 1) && size >= 12)
+			print_u64("size_max", NULL, le(c + 8, 4));
+		if (f & (1ULL << 2) && size >= 16)
+			print_u64("seg_max", NULL, le(c + 12, 4));
+		if (f & (1ULL << 6) && size >= 24)
+			print_u64("blk_size", NULL, le(c + 20, 4));
+	}
+	print_close_object();
+}
+
+/* What only a vDPA device tells: class, config, queues, groups, IOVA window. */
+static void print_vdpa(struct vhostctl_dev *dev, uint64_t f)
+{
+	struct vhostctl_vdpa_iova_range rg;
+	uint32_t id = 0, n = 0, vqs = 0;
+	uint16_t num_max = 0, size;
+	uint64_t bf;
+	bool owner;
+
+	if (vhostctl_dev_vdpa_device_id(dev, &id) == 0) {
+		print_u64("device_id", NULL, id);
+		print_string("class", NULL, class_name(id));
+	}
+	print_features("feature_names", f, id);
+	print_vdpa_config(dev, id, f);
+	if (vhostctl_dev_vdpa_vring_num_max(dev, &num_max) == 0)
+		print_u64("vq_size_max", NULL, num_max);
+	if (vhostctl_dev_vdpa_vq_count(dev, &vqs) == 0) {
+		print_u64("vqs", NULL, vqs);
+		/* Per-queue sizes need an owner; ours ends with the handle. */
+		owner = vhostctl_dev_set_owner(dev) == 0;
+		print_open_array("vq_sizes");
+		for (uint32_t i = 0; owner && i < vqs && i < 1024; i++) {
+			if (vhostctl_dev_vdpa_vring_size(dev, i, &size) < 0)
+				size = num_max;
+			print_u64(NULL, "%llu ", size);
+		}
+		print_close_array();
+	}
+	if (vhostctl_dev_vdpa_group_count(dev, &n) == 0)
+		print_u64("groups", NULL, n);
+	if (vhostctl_dev_vdpa_asid_count(dev, &n) == 0)
+		print_u64("asids", NULL, n);
+	if (vhostctl_dev_vdpa_iova_range(dev, &rg) == 0) {
+		print_hex("iova_first", NULL, rg.first);
+		print_hex("iova_last", NULL, rg.last);
+	}
+	if (vhostctl_dev_get_backend_features(dev, &bf) == 0) {
+		print_hex("backend_features", NULL, bf);
+		print_backend_features("backend_feature_names", bf);
+	}
+}
+
 static int dev_show(int argc, char **argv)
 {
 	int ret = 0;
@@ -141,7 +275,10 @@ static int dev_show(int argc, char **argv)
 		print_text("%s: ", argv[i]);
 		print_string("transport", NULL, transport_name(vhostctl_dev_transport(dev)));
 		print_hex("features", NULL, f);
-		print_features("feature_names", f, path_device_id(argv[i]));
+		if (vhostctl_dev_transport(dev) == VHOSTCTL_TRANSPORT_VDPA)
+			print_vdpa(dev, f);
+		else
+			print_features("feature_names", f, path_device_id(argv[i]));
 		print_close_object();
 		print_nl();
 		vhostctl_dev_close(dev);
@@ -157,7 +294,7 @@ static void usage(FILE *f)
 		"where  OBJECT := { dev | mgmtdev | vdpa }\n"
 		"       OPTIONS := { -V[ersion] | -j[son] | -p[retty] }\n"
 		"\n"
-		"       vhostctl dev show PATH...\n"
+		"       vhostctl dev show PATH...   (vhost-net, vhost-vsock, vhost-vdpa-N)\n"
 		"       vhostctl mgmtdev show [ [BUS/]NAME ]\n"
 		"       vhostctl vdpa show [ NAME ]\n"
 		"       vhostctl vdpa add name NAME mgmtdev [BUS/]NAME [ mac MAC ] [ mtu N ]\n"

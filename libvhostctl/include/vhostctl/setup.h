@@ -64,6 +64,9 @@ struct vhostctl_setup_opts {
  * Steps: get features, set owner, set features, set mem table, then per
  * queue: create, set num/base/addr/kick/call (and enable where the
  * transport has it), then start (net backend or vsock CID and running).
+ * On vDPA the virtio status is walked too: reset, ACKNOWLEDGE, DRIVER,
+ * features (plus ACCESS_PLATFORM when offered), FEATURES_OK read back,
+ * memory table through the IOTLB, queues, DRIVER_OK last.
  * On failure everything done is undone, and vhostctl_dev_setup_step() names
  * the step that failed (the log callback gets a line too).
  *
@@ -88,8 +91,9 @@ VHOSTCTL_API const char *vhostctl_dev_setup_step(const struct vhostctl_dev *dev)
  * @nqueues: how many
  *
  * Stops the device (detaches the net backend, or stops vsock), stops each
- * vring (GET_VRING_BASE), unbinds its eventfds and frees it.  Carries on
- * after an error and reports the first.
+ * vring (GET_VRING_BASE), unbinds its eventfds and frees it; a vDPA device
+ * is suspended first and reset last.  Carries on after an error and
+ * reports the first.
  *
  * Return: 0 or the first -errno (vhostctl_dev_setup_step() names it).
  */
