@@ -459,9 +459,22 @@ static int kern_iotlb_premap(struct vhostctl_dev *dev, unsigned int index)
 		int n = dev->mem ? vhostctl_mem_num_regions(dev->mem) : 0;
 		struct vhostctl_mem_region reg;
 
-		for (int i = 0; !st->prefetched && i < n && !r; i++)
-			if (!vhostctl_mem_get_region(dev->mem, (unsigned int)i, &reg))
-				r = kern_iotlb_map_range(dev, st, reg.gpa, reg.size);
+		/*
+		 * One update per region, whatever max_map says: the kernel keeps
+		 * at most vhost.max_iotlb_entries (2048) and drops the oldest.
+		 */
+		for (int i = 0; !st->prefetched && i < n && !r; i++) {
+			if (vhostctl_mem_get_region(dev->mem, (unsigned int)i, &reg))
+				continue;
+			r = kern_iotlb_msg(dev, VHOST_IOTLB_UPDATE, reg.gpa, reg.size,
+					   (uintptr_t)reg.hva);
+			if (r)
+				vhc_log(dev, VHOSTCTL_LOG_ERR, "IOTLB prefetch 0x%llx+0x%llx: %s",
+					(unsigned long long)reg.gpa, (unsigned long long)reg.size,
+					strerror(-r));
+			else
+				st->stats.updates++;
+		}
 		if (!r)
 			st->prefetched = true;
 		goto out;

@@ -109,7 +109,10 @@ VHOSTCTL_API int vhostctl_vsock_set_running(struct vhostctl_dev *dev, int runnin
  * where the I/O virtual address of a byte is its guest physical address.
  */
 
-/** VHOSTCTL_IOTLB_PREFETCH - map the whole memory table up front (no misses) */
+/**
+ * VHOSTCTL_IOTLB_PREFETCH - map the whole memory table up front, one update
+ * per region (no misses until something is invalidated)
+ */
 #define VHOSTCTL_IOTLB_PREFETCH 0x1u
 
 /**
