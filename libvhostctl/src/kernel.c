@@ -14,6 +14,9 @@
 #include "internal.h"
 #include "kabi.h"
 
+/* Most messages one vhostctl_dev_iotlb_serve() call reads. */
+#define KERN_IOTLB_BURST 1024
+
 /* Vrings whose used ring we remember: vhost-net and vhost-vsock have two. */
 #define KERN_MAX_VRINGS 8
 
@@ -636,7 +639,11 @@ VHC_EXPORT int vhostctl_dev_iotlb_serve(struct vhostctl_dev *dev)
 	if (!st)
 		return vhc_err(e);
 	pthread_mutex_lock(&st->lock);
-	for (;;) {
+	/*
+	 * Bounded, so that a ring missing outside the table on every kick
+	 * cannot keep the caller here: the fd stays readable for the next call.
+	 */
+	while (count < KERN_IOTLB_BURST) {
 		struct pollfd p = { .fd = dev->fd, .events = POLLIN };
 		ssize_t n;
 

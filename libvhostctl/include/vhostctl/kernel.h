@@ -209,7 +209,8 @@ VHOSTCTL_API int vhostctl_dev_iotlb_enable(struct vhostctl_dev *dev,
  * vhostctl_dev_iotlb_serve() - answer every pending IOTLB miss
  * @dev: a handle with vhostctl_dev_iotlb_enable() done
  *
- * Reads every message pending on the vhost fd without blocking.  A miss
+ * Reads every message pending on the vhost fd without blocking, up to 1024
+ * per call (the fd then stays readable).  A miss
  * inside the memory table is answered with an update mapping the region
  * (or the @max_map block) around the address, read-write (the access of
  * the memory itself, which covers what was asked); a miss outside it is
