@@ -98,6 +98,165 @@ VHOSTCTL_API int vhostctl_vsock_set_guest_cid(struct vhostctl_dev *dev, uint64_t
  */
 VHOSTCTL_API int vhostctl_vsock_set_running(struct vhostctl_dev *dev, int running);
 
+/*
+ * Device IOTLB.  With VIRTIO_F_ACCESS_PLATFORM acknowledged, vhost-net and
+ * vhost-vsock no longer translate addresses through the memory table: ring
+ * and buffer addresses are I/O virtual addresses, looked up in the device's
+ * IOTLB, which starts empty.  On a lookup that finds nothing the kernel
+ * queues a miss message and makes the vhost fd (vhostctl_dev_fd()) readable;
+ * the ring waits until an update covering the address arrives, then the
+ * kernel runs it again.  The library answers misses from the memory table,
+ * where the I/O virtual address of a byte is its guest physical address.
+ */
+
+/**
+ * VHOSTCTL_IOTLB_PREFETCH - map the whole memory table up front, one update
+ * per region (no misses until something is invalidated)
+ */
+#define VHOSTCTL_IOTLB_PREFETCH 0x1u
+
+/**
+ * struct vhostctl_iotlb_miss - one miss, as served by vhostctl_dev_iotlb_serve()
+ * @iova: the address the kernel asked for
+ * @perm: the access it needs: 1 read, 2 write, 3 both (VHOST_ACCESS_*)
+ * @answered: 1 when a mapping was sent, 0 when the address is not in the
+ *	memory table (the ring that asked stays stopped)
+ * @start: first I/O virtual address of the mapping sent (when @answered)
+ * @size: its length in bytes (when @answered)
+ */
+struct vhostctl_iotlb_miss {
+	uint64_t iova;
+	uint32_t perm;
+	uint32_t answered;
+	uint64_t start;
+	uint64_t size;
+};
+
+/**
+ * typedef vhostctl_iotlb_miss_fn - told of every miss served
+ * @ctx: the @miss_ctx of struct vhostctl_iotlb_opts
+ * @miss: what was asked and answered; valid during the call only
+ *
+ * Called from vhostctl_dev_iotlb_serve(), with the handle's IOTLB lock held:
+ * it must not call the vhostctl_dev_iotlb_* functions.
+ */
+typedef void (*vhostctl_iotlb_miss_fn)(void *ctx, const struct vhostctl_iotlb_miss *miss);
+
+/**
+ * struct vhostctl_iotlb_opts - how the device IOTLB is served
+ * @sz: sizeof(struct vhostctl_iotlb_opts), see VHOSTCTL_OPTS_INIT()
+ * @flags: 0 or VHOSTCTL_IOTLB_PREFETCH
+ * @max_map: largest mapping sent for one miss: 0 for the whole memory region
+ *	holding the address, else a power of two of at least 4096: the aligned
+ *	block of that size holding the address, clipped to its region
+ * @miss_cb: called for every miss served, or NULL
+ * @miss_ctx: passed to @miss_cb
+ */
+struct vhostctl_iotlb_opts {
+	size_t sz;
+	unsigned int flags;
+	uint64_t max_map;
+	vhostctl_iotlb_miss_fn miss_cb;
+	void *miss_ctx;
+};
+
+/**
+ * struct vhostctl_iotlb_stats - counters of a handle's device IOTLB
+ * @misses: miss messages read
+ * @answered: misses answered with an update
+ * @unanswered: misses outside the memory table, or with a bad access mode
+ * @updates: update messages written (answers and up-front mappings)
+ * @invalidates: invalidate messages written
+ * @other_msgs: messages read that are not misses (access failures...)
+ * @bad_msgs: messages read that were short or of an unknown format
+ */
+struct vhostctl_iotlb_stats {
+	uint64_t misses;
+	uint64_t answered;
+	uint64_t unanswered;
+	uint64_t updates;
+	uint64_t invalidates;
+	uint64_t other_msgs;
+	uint64_t bad_msgs;
+};
+
+/**
+ * vhostctl_dev_iotlb_enable() - serve the device IOTLB of a kernel vhost device
+ * @dev: a vhost-net or vhost-vsock handle, before its rings start
+ * @opts: options, or NULL for lazy whole-region answers
+ *
+ * Acknowledges VHOST_BACKEND_F_IOTLB_MSG_V2 (the only backend feature
+ * vhost-net and vhost-vsock offer, so the backend features become exactly
+ * that) and records how misses are to be answered.  Call it before
+ * vhostctl_dev_setup() or the step-by-step calls; the device IOTLB itself is
+ * used by the kernel only once VIRTIO_F_ACCESS_PLATFORM is acknowledged with
+ * vhostctl_dev_set_features().  From then on, ring addresses given to
+ * vhostctl_dev_set_vring_addr() are passed to the kernel as I/O virtual
+ * addresses (their guest physical values), and vhostctl_net_set_backend() and
+ * vhostctl_vsock_set_running() first map each used ring (the kernel writes it
+ * inside those calls, where no miss can be waited for), or with
+ * VHOSTCTL_IOTLB_PREFETCH the whole memory table.  Everything else is mapped
+ * when the kernel misses it: poll vhostctl_dev_fd() for POLLIN and call
+ * vhostctl_dev_iotlb_serve().
+ *
+ * Return: 0, -EOPNOTSUPP on a handle of another transport or when the
+ * device does not offer IOTLB_MSG_V2, -EINVAL for bad options, or -errno.
+ */
+VHOSTCTL_API int vhostctl_dev_iotlb_enable(struct vhostctl_dev *dev,
+					   const struct vhostctl_iotlb_opts *opts);
+
+/**
+ * vhostctl_dev_iotlb_serve() - answer every pending IOTLB miss
+ * @dev: a handle with vhostctl_dev_iotlb_enable() done
+ *
+ * Reads every message pending on the vhost fd without blocking, up to 1024
+ * per call (the fd then stays readable).  A miss
+ * inside the memory table is answered with an update mapping the region
+ * (or the @max_map block) around the address, read-write (the access of
+ * the memory itself, which covers what was asked); a miss outside it is
+ * not answered, only logged and counted: the kernel keeps that ring
+ * stopped.  Other and malformed messages are logged, counted and skipped.
+ * Event loops poll vhostctl_dev_fd() for POLLIN and call this on each wake-up.
+ *
+ * vhostctl_dev_iotlb_serve(), vhostctl_dev_iotlb_invalidate() and
+ * vhostctl_dev_iotlb_stats() may run on a thread other than the one using
+ * the rest of the handle (they lock against each other), as long as the
+ * memory table is not changed or freed meanwhile.
+ *
+ * Return: the number of messages read (0 when none was pending), -EINVAL
+ * when the IOTLB is not enabled, -EOPNOTSUPP on a handle of another
+ * transport, or -errno of a failed read or write.
+ */
+VHOSTCTL_API int vhostctl_dev_iotlb_serve(struct vhostctl_dev *dev);
+
+/**
+ * vhostctl_dev_iotlb_invalidate() - drop device IOTLB mappings
+ * @dev: a handle with vhostctl_dev_iotlb_enable() done and
+ *	VIRTIO_F_ACCESS_PLATFORM acknowledged
+ * @iova: first I/O virtual address of the range
+ * @size: its length in bytes, not 0
+ *
+ * The kernel drops every mapping that overlaps the range, whole; the next
+ * access to any address they covered misses again.
+ *
+ * Return: 0, -EINVAL for an empty or wrapping range or when the IOTLB is not
+ * enabled or ACCESS_PLATFORM not acknowledged, -EOPNOTSUPP on a handle of
+ * another transport, or -errno (the kernel reports its failures as -EFAULT).
+ */
+VHOSTCTL_API int vhostctl_dev_iotlb_invalidate(struct vhostctl_dev *dev, uint64_t iova,
+					       uint64_t size);
+
+/**
+ * vhostctl_dev_iotlb_stats() - read the device IOTLB counters
+ * @dev: a handle with vhostctl_dev_iotlb_enable() done
+ * @stats: filled in
+ *
+ * Return: 0, -EINVAL when the IOTLB is not enabled or @stats is NULL,
+ * -EOPNOTSUPP on a handle of another transport.
+ */
+VHOSTCTL_API int vhostctl_dev_iotlb_stats(struct vhostctl_dev *dev,
+					  struct vhostctl_iotlb_stats *stats);
+
 /* virtio-vsock packet header (little endian, packed, 44 bytes). */
 #define VHOSTCTL_VSOCK_HDR_SIZE 44
 #define VHOSTCTL_VSOCK_HOST_CID 2
