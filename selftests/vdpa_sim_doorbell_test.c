@@ -71,7 +71,7 @@ struct vq {
 
 FIXTURE(doorbell)
 {
-	struct vs_nl nl;
+	struct vhostctl_vdpa *nl;
 	char name[32];
 	char node[64];
 	int fd;
@@ -131,7 +131,8 @@ static long live_devices(void)
 
 FIXTURE_SETUP(doorbell)
 {
-	struct vs_dev_opts o = { .mgmtdev = "vhostctl_sim_net", .max_vqp = 1 };
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vdpa_dev_add_opts, o,
+			   .set = VHOSTCTL_VDPA_ADD_MAX_VQP, .max_vq_pairs = 1);
 	struct {
 		struct vhost_vdpa_config c;
 		uint8_t mac[6];
@@ -146,9 +147,11 @@ FIXTURE_SETUP(doorbell)
 	ASSERT_EQ(0, read_param("doorbell_poll_us", self->poll_us,
 				sizeof(self->poll_us)))
 		SKIP(return, "vhostctl_sim has no doorbell_poll_us: not loaded or too old");
-	ASSERT_EQ(0, vs_nl_open(&self->nl));
+	self->nl = vhostctl_vdpa_open();
+	ASSERT_NE(NULL, self->nl) TH_LOG("vdpa netlink: %s", strerror(errno));
 	vs_unique_name(self->name, sizeof(self->name), "db");
-	ASSERT_EQ(0, vs_dev_add(&self->nl, self->name, &o)) TH_LOG("%s", self->nl.err);
+	ASSERT_EQ(0, vhostctl_vdpa_dev_add(self->nl, self->name, "vhostctl_sim_net", &o))
+		TH_LOG("%s", vhostctl_vdpa_error(self->nl));
 	ASSERT_EQ(0, vs_bind(self->name, "vhost_vdpa"));
 	snprintf(dir, sizeof(dir), "/sys/bus/vdpa/devices/%s", self->name);
 	ASSERT_EQ(0, vs_wait_find(dir, "vhost-vdpa-", self->node,
@@ -177,7 +180,7 @@ FIXTURE_SETUP(doorbell)
 
 FIXTURE_TEARDOWN_PARENT(doorbell)
 {
-	struct vs_nl nl;
+	struct vhostctl_vdpa *nl;
 	int i;
 
 	if (self->poll_us[0])
@@ -198,12 +201,13 @@ FIXTURE_TEARDOWN_PARENT(doorbell)
 			munmap(self->mem, MEM_SIZE);
 		if (self->memfd >= 0)
 			close(self->memfd);
-		vs_nl_close(&self->nl);
+		vhostctl_vdpa_close(self->nl);
 	}
 	/* vhost_vdpa's remove waits until the file is released: now it is */
-	if (self->name[0] && !vs_nl_open(&nl)) {
-		vs_dev_del(&nl, self->name);
-		vs_nl_close(&nl);
+	if (self->name[0]) {
+		nl = vhostctl_vdpa_open();
+		vhostctl_vdpa_dev_del(nl, self->name);
+		vhostctl_vdpa_close(nl);
 	}
 }
 
@@ -385,7 +389,7 @@ TEST_F(doorbell, loopback)
 	loop_frames(_metadata, self, NFRAMES);
 	if (_metadata->exit_code)
 		return;
-	ASSERT_EQ(0, vs_vstat(&self->nl, self->name, RX, "rx packets", &v));
+	ASSERT_EQ(0, vs_vstat(self->nl, self->name, RX, "rx packets", &v));
 	EXPECT_EQ(NFRAMES, v);
 
 	/* a reset keeps the mapping; the doorbells work again after it */
@@ -482,12 +486,10 @@ struct del_arg {
 static void *del_thread(void *p)
 {
 	struct del_arg *a = p;
-	struct vs_nl nl;
+	struct vhostctl_vdpa *nl = vhostctl_vdpa_open();
 
-	a->ret = vs_nl_open(&nl);
-	if (!a->ret)
-		a->ret = vs_dev_del(&nl, a->name);
-	vs_nl_close(&nl);
+	a->ret = nl ? vhostctl_vdpa_dev_del(nl, a->name) : -errno;
+	vhostctl_vdpa_close(nl);
 	a->done = true;
 	return NULL;
 }
@@ -536,7 +538,7 @@ TEST_F(doorbell, unload)
 	munmap(db, self->page);
 	close(self->fd);
 	self->fd = -1;
-	ASSERT_EQ(0, vs_dev_del(&self->nl, self->name));
+	ASSERT_EQ(0, vhostctl_vdpa_dev_del(self->nl, self->name));
 	self->name[0] = 0;
 	/* a fresh module has its defaults: nothing to restore */
 	self->poll_us[0] = 0;

@@ -27,7 +27,7 @@
 
 FIXTURE(vnet)
 {
-	struct vs_nl nl;
+	struct vhostctl_vdpa *nl;
 	char name[32];
 	char ifname[IFNAMSIZ];
 	int ifindex;
@@ -103,13 +103,11 @@ static int if_ioctl(unsigned long req, struct ifreq *ifr)
 
 FIXTURE_SETUP(vnet)
 {
-	struct vs_dev_opts o = {
-		.mgmtdev = "vhostctl_sim_net",
-		.max_vqp = NPAIRS,
-		.mac = self->mac,
-		.has_features = variant->split,
-		.features = VS_NET_SPLIT_FEATURES,
-	};
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vdpa_dev_add_opts, o,
+			   .set = VHOSTCTL_VDPA_ADD_MAC | VHOSTCTL_VDPA_ADD_MAX_VQP |
+				  (variant->split ? VHOSTCTL_VDPA_ADD_FEATURES : 0),
+			   .max_vq_pairs = NPAIRS,
+			   .device_features = VS_NET_SPLIT_FEATURES);
 	struct sockaddr_ll sll = { 0 };
 	struct timeval tv = { 0, 300000 };
 	char path[128];
@@ -117,12 +115,15 @@ FIXTURE_SETUP(vnet)
 
 	self->sock = -1;
 	ASSERT_EQ(0, load_drivers());
-	ASSERT_EQ(0, vs_nl_open(&self->nl));
+	self->nl = vhostctl_vdpa_open();
+	ASSERT_NE(NULL, self->nl) TH_LOG("vdpa netlink: %s", strerror(errno));
 	vs_unique_name(self->name, sizeof(self->name), "vn");
 	self->mac[0] = 0x02;
 	for (i = 1; i < 6; i++)
 		self->mac[i] = rand();
-	ASSERT_EQ(0, vs_dev_add(&self->nl, self->name, &o)) TH_LOG("%s", self->nl.err);
+	memcpy(o.mac, self->mac, 6);
+	ASSERT_EQ(0, vhostctl_vdpa_dev_add(self->nl, self->name, "vhostctl_sim_net", &o))
+		TH_LOG("%s", vhostctl_vdpa_error(self->nl));
 	ASSERT_EQ(0, vs_bind(self->name, "virtio_vdpa"));
 	ASSERT_EQ(0, virtio_child(self->name, "net", self->ifname,
 				  sizeof(self->ifname)));
@@ -149,8 +150,8 @@ FIXTURE_TEARDOWN(vnet)
 	vs_param("delay_us", "0");
 	if (self->sock >= 0)
 		close(self->sock);
-	vs_dev_del(&self->nl, self->name);
-	vs_nl_close(&self->nl);
+	vhostctl_vdpa_dev_del(self->nl, self->name);
+	vhostctl_vdpa_close(self->nl);
 }
 
 /* Sends n frames to dst; returns how many came back on the interface. */
@@ -192,8 +193,8 @@ static uint64_t sum_stat(struct __test_metadata *_metadata,
 	int q;
 
 	for (q = first; q < 2 * NPAIRS; q += 2) {
-		EXPECT_EQ(0, vs_vstat(&self->nl, self->name, q, stat, &v))
-			TH_LOG("vstats %s q%d: %s", stat, q, self->nl.err);
+		EXPECT_EQ(0, vs_vstat(self->nl, self->name, q, stat, &v))
+			TH_LOG("vstats %s q%d: %s", stat, q, vhostctl_vdpa_error(self->nl));
 		sum += v;
 	}
 	return sum;
@@ -201,7 +202,7 @@ static uint64_t sum_stat(struct __test_metadata *_metadata,
 
 TEST_F(vnet, loopback_and_counters)
 {
-	struct vs_config c;
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vdpa_config, c);
 
 	EXPECT_EQ(40, send_recv(self, self->mac, 40));
 	EXPECT_EQ(40, sum_stat(_metadata, self, 1, "tx packets"));
@@ -220,9 +221,9 @@ TEST_F(vnet, loopback_and_counters)
 		EXPECT_EQ(5, sum_stat(_metadata, self, 0, "rx drops"));
 	}
 
-	ASSERT_EQ(0, vs_dev_config(&self->nl, self->name, &c));
+	ASSERT_EQ(0, vhostctl_vdpa_dev_config(self->nl, self->name, &c));
 	EXPECT_EQ(0, memcmp(c.mac, self->mac, 6));
-	EXPECT_EQ(!variant->split, !!(c.negotiated & (1ULL << VS_F_RING_PACKED)));
+	EXPECT_EQ(!variant->split, !!(c.negotiated_features & (1ULL << VS_F_RING_PACKED)));
 }
 
 TEST_F(vnet, drop_every)
@@ -263,17 +264,18 @@ TEST_F(vnet, cvq_mac_and_pairs)
 	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
 	struct ifreq ifr = { 0 };
 	uint64_t before, after;
-	struct vs_config c;
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vdpa_config, c);
 
-	ASSERT_EQ(0, vs_vstat(&self->nl, self->name, 2 * NPAIRS,
-			      "cvq successes", &before)) TH_LOG("%s", self->nl.err);
+	ASSERT_EQ(0, vs_vstat(self->nl, self->name, 2 * NPAIRS,
+			      "cvq successes", &before))
+		TH_LOG("%s", vhostctl_vdpa_error(self->nl));
 
 	/* virtio-net sends MAC_ADDR_SET on the control queue */
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", self->ifname);
 	ifr.ifr_hwaddr.sa_family = 1;	/* ARPHRD_ETHER */
 	memcpy(ifr.ifr_hwaddr.sa_data, newmac, 6);
 	ASSERT_EQ(0, if_ioctl(SIOCSIFHWADDR, &ifr)) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(0, vs_dev_config(&self->nl, self->name, &c));
+	ASSERT_EQ(0, vhostctl_vdpa_dev_config(self->nl, self->name, &c));
 	EXPECT_EQ(0, memcmp(c.mac, newmac, 6));
 	memcpy(self->mac, newmac, 6);
 	EXPECT_EQ(6, send_recv(self, self->mac, 6));
@@ -287,10 +289,10 @@ TEST_F(vnet, cvq_mac_and_pairs)
 	ASSERT_EQ(0, if_ioctl(SIOCETHTOOL, &ifr)) TH_LOG("%s", strerror(errno));
 	EXPECT_EQ(6, send_recv(self, self->mac, 6));
 
-	ASSERT_EQ(0, vs_vstat(&self->nl, self->name, 2 * NPAIRS,
+	ASSERT_EQ(0, vs_vstat(self->nl, self->name, 2 * NPAIRS,
 			      "cvq successes", &after));
 	EXPECT_LE(before + 2, after);
-	ASSERT_EQ(0, vs_vstat(&self->nl, self->name, 2 * NPAIRS,
+	ASSERT_EQ(0, vs_vstat(self->nl, self->name, 2 * NPAIRS,
 			      "cvq errors", &after));
 	EXPECT_EQ(0, after);
 }
@@ -299,23 +301,24 @@ TEST_F(vnet, dev_set_mac)
 {
 	uint8_t mac[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee };
 	uint8_t mcast[6] = { 0x01, 0, 0x5e, 0, 0, 1 };
-	struct vs_config c;
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vdpa_config, c);
 
-	ASSERT_EQ(0, vs_dev_set_mac(&self->nl, self->name, mac)) TH_LOG("%s", self->nl.err);
-	ASSERT_EQ(0, vs_dev_config(&self->nl, self->name, &c));
+	ASSERT_EQ(0, vhostctl_vdpa_dev_set_mac(self->nl, self->name, mac))
+		TH_LOG("%s", vhostctl_vdpa_error(self->nl));
+	ASSERT_EQ(0, vhostctl_vdpa_dev_config(self->nl, self->name, &c));
 	EXPECT_EQ(0, memcmp(c.mac, mac, 6));
 	/* the filter follows the device's MAC, not the driver's */
 	EXPECT_EQ(0, send_recv(self, self->mac, 3));
 	/* the vdpa core refuses it before the device sees it */
-	EXPECT_EQ(-EOPNOTSUPP, vs_dev_set_mac(&self->nl, self->name, mcast));
-	EXPECT_NE(NULL, strstr(self->nl.err, "Invalid MAC address"));
-	ASSERT_EQ(0, vs_dev_set_mac(&self->nl, self->name, self->mac));
+	EXPECT_EQ(-EOPNOTSUPP, vhostctl_vdpa_dev_set_mac(self->nl, self->name, mcast));
+	EXPECT_NE(NULL, strstr(vhostctl_vdpa_error(self->nl), "Invalid MAC address"));
+	ASSERT_EQ(0, vhostctl_vdpa_dev_set_mac(self->nl, self->name, self->mac));
 	EXPECT_EQ(3, send_recv(self, self->mac, 3));
 }
 
 FIXTURE(vblk)
 {
-	struct vs_nl nl;
+	struct vhostctl_vdpa *nl;
 	char name[32];
 	char disk[32];
 	int fd;
@@ -340,19 +343,19 @@ FIXTURE_VARIANT_ADD(vblk, split)
 
 FIXTURE_SETUP(vblk)
 {
-	struct vs_dev_opts o = {
-		.mgmtdev = "vhostctl_sim_blk",
-		.has_features = variant->split,
-		.features = VS_BLK_SPLIT_FEATURES,
-	};
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vdpa_dev_add_opts, o,
+			   .set = variant->split ? VHOSTCTL_VDPA_ADD_FEATURES : 0,
+			   .device_features = VS_BLK_SPLIT_FEATURES);
 	char path[64];
 
 	self->fd = -1;
 	ASSERT_EQ(0, load_drivers());
-	ASSERT_EQ(0, vs_nl_open(&self->nl));
+	self->nl = vhostctl_vdpa_open();
+	ASSERT_NE(NULL, self->nl) TH_LOG("vdpa netlink: %s", strerror(errno));
 	vs_unique_name(self->name, sizeof(self->name), "vb");
 	ASSERT_EQ(0, vs_param("capacity_mb", "8"));
-	ASSERT_EQ(0, vs_dev_add(&self->nl, self->name, &o)) TH_LOG("%s", self->nl.err);
+	ASSERT_EQ(0, vhostctl_vdpa_dev_add(self->nl, self->name, "vhostctl_sim_blk", &o))
+		TH_LOG("%s", vhostctl_vdpa_error(self->nl));
 	ASSERT_EQ(0, vs_param("capacity_mb", "64"));
 	ASSERT_EQ(0, vs_bind(self->name, "virtio_vdpa"));
 	ASSERT_EQ(0, virtio_child(self->name, "block", self->disk,
@@ -366,8 +369,8 @@ FIXTURE_TEARDOWN(vblk)
 {
 	if (self->fd >= 0)
 		close(self->fd);
-	vs_dev_del(&self->nl, self->name);
-	vs_nl_close(&self->nl);
+	vhostctl_vdpa_dev_del(self->nl, self->name);
+	vhostctl_vdpa_close(self->nl);
 }
 
 static long read_sys_long(const char *path)
@@ -387,7 +390,7 @@ TEST_F(vblk, capacity_and_id)
 {
 	char path[96], serial[32] = "";
 	uint64_t bytes = 0;
-	struct vs_config c;
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vdpa_config, c);
 	int fd;
 
 	snprintf(path, sizeof(path), "/sys/block/%s/size", self->disk);
@@ -400,9 +403,9 @@ TEST_F(vblk, capacity_and_id)
 	EXPECT_LT(0, read(fd, serial, sizeof(serial) - 1));
 	close(fd);
 	EXPECT_EQ(0, strncmp(serial, "vhostctl_sim", 12));
-	ASSERT_EQ(0, vs_dev_config(&self->nl, self->name, &c));
+	ASSERT_EQ(0, vhostctl_vdpa_dev_config(self->nl, self->name, &c));
 	EXPECT_EQ(BLK_MB * 2048, c.capacity);
-	EXPECT_EQ(!variant->split, !!(c.negotiated & (1ULL << VS_F_RING_PACKED)));
+	EXPECT_EQ(!variant->split, !!(c.negotiated_features & (1ULL << VS_F_RING_PACKED)));
 }
 
 TEST_F(vblk, direct_io_pattern)
@@ -460,43 +463,47 @@ TEST_F(vblk, discard_and_write_zeroes)
 /* device_features provisioning: a subset, or -EINVAL */
 TEST(provisioning)
 {
-	struct vs_dev_opts o = { .mgmtdev = "vhostctl_sim_net", .has_features = true };
-	struct vs_config c;
-	struct vs_nl nl;
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vdpa_dev_add_opts, o, .set = VHOSTCTL_VDPA_ADD_FEATURES);
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vdpa_config, c);
+	struct vhostctl_vdpa *nl;
 	char name[32];
 
 	ASSERT_EQ(0, load_drivers());
-	ASSERT_EQ(0, vs_nl_open(&nl));
+	nl = vhostctl_vdpa_open();
+	ASSERT_NE(NULL, nl) TH_LOG("vdpa netlink: %s", strerror(errno));
 	vs_unique_name(name, sizeof(name), "vp");
 
 	/* GUEST_CSUM (bit 1) is a net feature the device does not offer */
-	o.features = VS_NET_SPLIT_FEATURES | (1ULL << 1);
-	EXPECT_EQ(-EINVAL, vs_dev_add(&nl, name, &o));
+	o.device_features = VS_NET_SPLIT_FEATURES | (1ULL << 1);
+	EXPECT_EQ(-EINVAL, vhostctl_vdpa_dev_add(nl, name, "vhostctl_sim_net", &o));
 	/* every access goes through the IOTLB: ACCESS_PLATFORM is required */
-	o.features = VS_NET_SPLIT_FEATURES & ~(1ULL << VS_F_ACCESS_PLATFORM);
-	EXPECT_EQ(-EINVAL, vs_dev_add(&nl, name, &o));
+	o.device_features = VS_NET_SPLIT_FEATURES & ~(1ULL << VS_F_ACCESS_PLATFORM);
+	EXPECT_EQ(-EINVAL, vhostctl_vdpa_dev_add(nl, name, "vhostctl_sim_net", &o));
 	/* an MTU without the MTU feature: refused by the vdpa core */
-	o.features = VS_NET_SPLIT_FEATURES & ~(1ULL << VS_NET_F_MTU);
+	o.device_features = VS_NET_SPLIT_FEATURES & ~(1ULL << VS_NET_F_MTU);
+	o.set |= VHOSTCTL_VDPA_ADD_MTU;
 	o.mtu = 1400;
-	EXPECT_EQ(-EINVAL, vs_dev_add(&nl, name, &o));
-	EXPECT_NE(NULL, strstr(nl.err, "Missing features"));
+	EXPECT_EQ(-EINVAL, vhostctl_vdpa_dev_add(nl, name, "vhostctl_sim_net", &o));
+	EXPECT_NE(NULL, strstr(vhostctl_vdpa_error(nl), "Missing features"));
+	o.set &= ~VHOSTCTL_VDPA_ADD_MTU;
 	o.mtu = 0;
 
 	/* a subset is what the device then offers */
-	ASSERT_EQ(0, vs_dev_add(&nl, name, &o)) TH_LOG("%s", nl.err);
-	ASSERT_EQ(0, vs_dev_config(&nl, name, &c));
-	EXPECT_EQ(VS_NET_SPLIT_FEATURES & ~(1ULL << VS_NET_F_MTU), c.dev_features);
-	EXPECT_EQ(0, vs_dev_del(&nl, name));
+	ASSERT_EQ(0, vhostctl_vdpa_dev_add(nl, name, "vhostctl_sim_net", &o))
+		TH_LOG("%s", vhostctl_vdpa_error(nl));
+	ASSERT_EQ(0, vhostctl_vdpa_dev_config(nl, name, &c));
+	EXPECT_EQ(VS_NET_SPLIT_FEATURES & ~(1ULL << VS_NET_F_MTU), c.device_features);
+	EXPECT_EQ(0, vhostctl_vdpa_dev_del(nl, name));
 
-	o.mgmtdev = "vhostctl_sim_blk";
-	o.features = VS_BLK_SPLIT_FEATURES | (1ULL << 5);	/* BLK_F_RO */
-	EXPECT_EQ(-EINVAL, vs_dev_add(&nl, name, &o));
-	o.features = VS_BLK_SPLIT_FEATURES;
-	ASSERT_EQ(0, vs_dev_add(&nl, name, &o)) TH_LOG("%s", nl.err);
-	ASSERT_EQ(0, vs_dev_config(&nl, name, &c));
-	EXPECT_EQ(VS_BLK_SPLIT_FEATURES, c.dev_features);
-	EXPECT_EQ(0, vs_dev_del(&nl, name));
-	vs_nl_close(&nl);
+	o.device_features = VS_BLK_SPLIT_FEATURES | (1ULL << 5);	/* BLK_F_RO */
+	EXPECT_EQ(-EINVAL, vhostctl_vdpa_dev_add(nl, name, "vhostctl_sim_blk", &o));
+	o.device_features = VS_BLK_SPLIT_FEATURES;
+	ASSERT_EQ(0, vhostctl_vdpa_dev_add(nl, name, "vhostctl_sim_blk", &o))
+		TH_LOG("%s", vhostctl_vdpa_error(nl));
+	ASSERT_EQ(0, vhostctl_vdpa_dev_config(nl, name, &c));
+	EXPECT_EQ(VS_BLK_SPLIT_FEATURES, c.device_features);
+	EXPECT_EQ(0, vhostctl_vdpa_dev_del(nl, name));
+	vhostctl_vdpa_close(nl);
 }
 
 TEST_HARNESS_MAIN
