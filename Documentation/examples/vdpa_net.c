@@ -7,7 +7,10 @@
  * queues, and send frames to the device's own MAC.  A device that loops TX
  * back to RX (vhostctl_sim) returns each one.
  *
- *   vdpa_net /dev/vhost-vdpa-0 [FRAMES]
+ *   vdpa_net /dev/vhost-vdpa-0 [FRAMES [hold]]
+ *
+ * With "hold", the device stays set up after the frames until a line comes
+ * on standard input, so its counters can be read meanwhile.
  *
  * Exit status 0 when every frame came back intact.
  */
@@ -107,6 +110,13 @@ int main(int argc, char **argv)
 			vhostctl_vq_get_used(vq[VHOSTCTL_NET_TX], NULL, &tok);
 	}
 	printf("%d of %d frames came back intact\n", ok, frames);
+	if (argc > 3 && !strcmp(argv[3], "hold")) {
+		char line[16];
+
+		fflush(stdout);
+		if (!fgets(line, sizeof(line), stdin))
+			line[0] = 0;
+	}
 
 	vhostctl_dev_teardown(dev, vq, 2);
 	vhostctl_dev_close(dev);
