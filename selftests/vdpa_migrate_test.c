@@ -453,7 +453,8 @@ TEST_F(mig, traffic_moves)
 		/* One slot a frame: where the device would be had it taken them all. */
 		unsigned int all = self->sent % QSIZE | ((self->sent / QSIZE) % 2 ? 0 : 0x8000u);
 
-		EXPECT_NE(all, base_tx & 0xffff) TH_LOG("every TX buffer was taken before the move");
+		EXPECT_NE(all, base_tx & 0xffff)
+			TH_LOG("every TX buffer was taken before the move");
 		EXPECT_EQ(base_tx & 0xffff, base_tx >> 16) TH_LOG("TX in flight in the device");
 	} else {
 		EXPECT_GT(self->sent, base_tx) TH_LOG("every TX buffer was taken before the move");
