@@ -7,9 +7,10 @@
  * suspend) the first is saved, the second restored from the blob with the
  * same guest memory and the same driver-side rings, and traffic goes on.
  * Every frame carries a sequence number: none lost, none twice, every byte
- * intact.  The packed variant moves packed ring state (indexes and wrap
- * counters) and checks it on the second device: the library's driver-side
- * queue is split only.  Then the refusals: damaged blobs, a block device.
+ * intact.  Every test runs on split and on packed rings (the variant): the
+ * packed one moves a running loopback with both wrap counters in play, and
+ * ring state set by hand (indexes and wrap counters) is checked on the
+ * second device.  Then the refusals: damaged blobs, a block device.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -79,6 +80,7 @@ FIXTURE(mig)
 	struct vhostctl_mem *mem;
 	struct vhostctl_vq *vq[2];
 	int on;				/* the device the queues run on, or -1 */
+	bool packed;			/* the variant: VIRTIO_F_RING_PACKED */
 	uint8_t *rx[NRX], *tx[NTX];
 	uint64_t rxgpa[NRX], txgpa[NTX];
 	bool tx_busy[NTX];
@@ -131,6 +133,7 @@ static int add_dev(FIXTURE_DATA(mig) *self, int i, const char *mgmt)
 FIXTURE_SETUP(mig)
 {
 	self->on = -1;
+	self->packed = variant->packed;
 	self->nl = vhostctl_vdpa_open();
 	ASSERT_NE(NULL, self->nl) TH_LOG("vdpa netlink: %s", strerror(errno));
 	ASSERT_EQ(0, add_dev(self, 0, "vhostctl_sim_net"))
@@ -270,13 +273,16 @@ static void traffic(struct __test_metadata *_metadata, FIXTURE_DATA(mig) *self, 
 
 static void start_source(struct __test_metadata *_metadata, FIXTURE_DATA(mig) *self)
 {
+	uint64_t ring = self->packed ? F_RING_PACKED : 0;
 	VHOSTCTL_OPTS_INIT(struct vhostctl_setup_opts, o, .nqueues = 2, .queue_size = QSIZE,
-			   .features = F_VERSION_1 | NET_F_MAC, .required = F_VERSION_1);
+			   .features = F_VERSION_1 | NET_F_MAC | ring,
+			   .required = F_VERSION_1 | ring);
 	uint64_t f = 0;
 
 	ASSERT_EQ(0, vhostctl_dev_setup(self->dev[0], self->mem, self->vq, &o, &f))
 		TH_LOG("setup failed at %s", vhostctl_dev_setup_step(self->dev[0]));
 	self->on = 0;
+	ASSERT_EQ(ring, f & F_RING_PACKED);
 	for (unsigned int i = 0; i < NRX; i++) {
 		self->rx[i] = vhostctl_mem_alloc(self->mem, RXLEN, 64, &self->rxgpa[i]);
 		ASSERT_NE(NULL, self->rx[i]);
@@ -318,25 +324,34 @@ static void restore_opts(FIXTURE_DATA(mig) *self, struct vhostctl_vdpa_restore_o
 	o->call_fds = call;
 }
 
-/* Packed ring state by hand on the source: what a packed driver would set. */
-static void packed_source(struct __test_metadata *_metadata, FIXTURE_DATA(mig) *self,
-			  unsigned int *base, int *efd)
+/* Ring state by hand on the source, idle rings: what a driver would set. */
+static void state_source(struct __test_metadata *_metadata, FIXTURE_DATA(mig) *self,
+			 unsigned int *base, int *efd)
 {
+	uint64_t ring = self->packed ? F_RING_PACKED : 0;
 	struct vhostctl_dev *d = self->dev[0];
 
 	ASSERT_EQ(0, vhostctl_dev_set_owner(d));
 	ASSERT_EQ(0, vhostctl_dev_set_status(d, ST_ACK | ST_DRIVER));
-	ASSERT_EQ(0, vhostctl_dev_set_features(d, F_VERSION_1 | F_ACCESS_PLATFORM |
-						   F_RING_PACKED | NET_F_MAC));
+	ASSERT_EQ(0, vhostctl_dev_set_features(d, F_VERSION_1 | F_ACCESS_PLATFORM | ring |
+						   NET_F_MAC));
 	ASSERT_EQ(0, vhostctl_dev_set_status(d, ST_ACK | ST_DRIVER | ST_FEATURES_OK));
 	ASSERT_EQ(0, vhostctl_dev_set_mem_table(d, self->mem));
 	for (unsigned int i = 0; i < 2; i++) {
 		struct vhostctl_vring_addr a = { .index = i };
 
+		/* Room for either layout's rings. */
 		ASSERT_NE(NULL, vhostctl_mem_alloc(self->mem, 16 * QSIZE, 4096, &a.desc));
-		ASSERT_NE(NULL, vhostctl_mem_alloc(self->mem, 4, 4, &a.avail));
-		ASSERT_NE(NULL, vhostctl_mem_alloc(self->mem, 4, 4, &a.used));
+		ASSERT_NE(NULL, vhostctl_mem_alloc(self->mem, 6 + 2 * QSIZE, 4, &a.avail));
+		ASSERT_NE(NULL, vhostctl_mem_alloc(self->mem, 6 + 8 * QSIZE, 4, &a.used));
 		a.log = a.used;
+		if (!self->packed) {
+			/* The avail index where the device starts: nothing pending. */
+			uint16_t *av = vhostctl_mem_gpa_to_hva(self->mem, a.avail, 4);
+
+			ASSERT_NE(NULL, av);
+			av[1] = (uint16_t)base[i];
+		}
 		efd[2 * i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		efd[2 * i + 1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		ASSERT_LE(0, efd[2 * i]);
@@ -353,38 +368,14 @@ static void packed_source(struct __test_metadata *_metadata, FIXTURE_DATA(mig) *
 }
 
 /*
- * The source of the blob checks: split, a ring carrying frames; packed, ring
- * state set by hand (packed_source).  Both give a blob of a running device.
+ * Packed: avail 5 / used 3 with both wrap counters set, avail 60 / used 59
+ * with none; split: avail indexes 5 and 60000.
  */
-static uint8_t *blob_source(struct __test_metadata *_metadata, FIXTURE_DATA(mig) *self,
-			    bool packed, int *efd, int *len, struct vhostctl_vdpa_restore_opts *o,
-			    int *kick, int *call)
+TEST_F(mig, ring_state_moves)
 {
-	unsigned int base[2] = { 0x8000u | 0x8000u << 16, 0x8000u | 0x8000u << 16 };
-
-	if (packed) {
-		packed_source(_metadata, self, base, efd);
-		for (int i = 0; i < 2; i++) {
-			kick[i] = efd[2 * i];
-			call[i] = efd[2 * i + 1];
-		}
-		o->mem = self->mem;
-		o->nfds = 2;
-		o->kick_fds = kick;
-		o->call_fds = call;
-	} else {
-		start_source(_metadata, self);
-		traffic(_metadata, self, 20, 4);
-		drain(_metadata, self);
-		restore_opts(self, o, kick, call);
-	}
-	return save(_metadata, self->dev[0], len);
-}
-
-static void packed_move(struct __test_metadata *_metadata, FIXTURE_DATA(mig) *self)
-{
-	/* avail 5 / used 3 with both wrap counters set; avail 60 / used 59, none set */
-	unsigned int base[2] = { (5u | 0x8000u) | (3u | 0x8000u) << 16, 60u | 59u << 16 };
+	unsigned int packed_base[2] = { (5u | 0x8000u) | (3u | 0x8000u) << 16, 60u | 59u << 16 };
+	unsigned int split_base[2] = { 5, 60000 };
+	unsigned int *base = self->packed ? packed_base : split_base;
 	VHOSTCTL_OPTS_INIT(struct vhostctl_vdpa_restore_opts, o);
 	struct vhostctl_vdpa_state_info info;
 	int efd[4], kick[2], call[2], len = 0;
@@ -392,7 +383,7 @@ static void packed_move(struct __test_metadata *_metadata, FIXTURE_DATA(mig) *se
 	uint8_t st = 0;
 	uint8_t *buf;
 
-	packed_source(_metadata, self, base, efd);
+	state_source(_metadata, self, base, efd);
 	buf = save(_metadata, self->dev[0], &len);
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, vhostctl_vdpa_state_check(buf, (size_t)len, &info)) {
@@ -402,7 +393,7 @@ static void packed_move(struct __test_metadata *_metadata, FIXTURE_DATA(mig) *se
 			       buf[i + 6], buf[i + 7]);
 	}
 	EXPECT_EQ(2, info.nrings);
-	EXPECT_TRUE(info.features & F_RING_PACKED);
+	EXPECT_EQ(self->packed, !!(info.features & F_RING_PACKED));
 	for (int i = 0; i < 2; i++) {
 		kick[i] = efd[2 * i];
 		call[i] = efd[2 * i + 1];
@@ -435,10 +426,6 @@ TEST_F(mig, traffic_moves)
 	uint8_t st = 0;
 	uint8_t *buf;
 
-	if (variant->packed) {
-		packed_move(_metadata, self);
-		return;
-	}
 	start_source(_metadata, self);
 	traffic(_metadata, self, 150, 6);
 	drain(_metadata, self);
@@ -460,8 +447,18 @@ TEST_F(mig, traffic_moves)
 	EXPECT_EQ(2, info.nrings);
 	EXPECT_EQ(24, info.config_len);
 	EXPECT_TRUE(info.status & ST_DRIVER_OK);
+	EXPECT_EQ(self->packed, !!(info.features & F_RING_PACKED));
 	ASSERT_EQ(0, vhostctl_dev_get_vring_base(self->dev[0], VHOSTCTL_NET_TX, &base_tx));
-	EXPECT_GT(self->sent, base_tx) TH_LOG("every TX buffer was taken before the move");
+	if (self->packed) {
+		/* One slot a frame: where the device would be had it taken them all. */
+		unsigned int all = self->sent % QSIZE | ((self->sent / QSIZE) % 2 ? 0 : 0x8000u);
+
+		EXPECT_NE(all, base_tx & 0xffff)
+			TH_LOG("every TX buffer was taken before the move");
+		EXPECT_EQ(base_tx & 0xffff, base_tx >> 16) TH_LOG("TX in flight in the device");
+	} else {
+		EXPECT_GT(self->sent, base_tx) TH_LOG("every TX buffer was taken before the move");
+	}
 
 	/* The source goes away; the destination takes the same rings. */
 	vhostctl_dev_close(self->dev[0]);
@@ -489,13 +486,17 @@ TEST_F(mig, traffic_moves)
 TEST_F(mig, damaged_blob)
 {
 	VHOSTCTL_OPTS_INIT(struct vhostctl_vdpa_restore_opts, o);
-	int kick[2], call[2], len = 0, efd[4] = { -1, -1, -1, -1 };
+	int kick[2], call[2], len = 0;
 	uint8_t *buf, *bad, st = 0xff;
 
-	buf = blob_source(_metadata, self, variant->packed, efd, &len, &o, kick, call);
+	start_source(_metadata, self);
+	traffic(_metadata, self, 20, 4);
+	drain(_metadata, self);
+	buf = save(_metadata, self->dev[0], &len);
 	ASSERT_NE(NULL, buf);
 	bad = malloc((size_t)len);
 	ASSERT_NE(NULL, bad);
+	restore_opts(self, &o, kick, call);
 
 	memcpy(bad, buf, (size_t)len);
 	bad[70] ^= 1;			/* a config byte: the checksum no longer matches */
@@ -525,23 +526,8 @@ TEST_F(mig, damaged_blob)
 	self->on = -1;
 	ASSERT_EQ(0, vhostctl_vdpa_state_restore(self->dev[1], buf, (size_t)len, &o));
 	self->on = 1;
-	if (variant->packed) {
-		/* No packed driver here: the restored device runs, bases intact. */
-		unsigned int got = 0;
-
-		ASSERT_EQ(0, vhostctl_dev_get_status(self->dev[1], &st));
-		EXPECT_EQ(ST_ACK | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK, st);
-		ASSERT_EQ(0, vhostctl_dev_get_vring_base(self->dev[1], 1, &got));
-		EXPECT_EQ(0x8000u | 0x8000u << 16, got);
-		vhostctl_dev_close(self->dev[1]);
-		self->dev[1] = NULL;
-		self->on = -1;
-		for (int i = 0; i < 4; i++)
-			close(efd[i]);
-	} else {
-		traffic(_metadata, self, 20, 4);
-		drain(_metadata, self);
-	}
+	traffic(_metadata, self, 20, 4);
+	drain(_metadata, self);
 	free(bad);
 	free(buf);
 }
@@ -550,14 +536,16 @@ TEST_F(mig, damaged_blob)
 TEST_F(mig, other_class)
 {
 	VHOSTCTL_OPTS_INIT(struct vhostctl_vdpa_restore_opts, o);
-	int kick[2], call[2], len = 0, efd[4] = { -1, -1, -1, -1 };
+	int kick[2], call[2], len = 0;
 	uint8_t *buf, st = 0xff;
 	struct vhostctl_dev *k;
 
 	ASSERT_EQ(0, add_dev(self, 2, "vhostctl_sim_blk"))
 		TH_LOG("blk: %s", vhostctl_vdpa_error(self->nl));
-	buf = blob_source(_metadata, self, variant->packed, efd, &len, &o, kick, call);
+	start_source(_metadata, self);
+	buf = save(_metadata, self->dev[0], &len);
 	ASSERT_NE(NULL, buf);
+	restore_opts(self, &o, kick, call);
 	EXPECT_EQ(-ENODEV, vhostctl_vdpa_state_restore(self->dev[2], buf, (size_t)len, &o));
 	EXPECT_EQ(ENODEV, errno);
 	ASSERT_EQ(0, vhostctl_dev_get_status(self->dev[2], &st));
@@ -571,13 +559,8 @@ TEST_F(mig, other_class)
 	}
 	/* The source, resumed, carries on. */
 	ASSERT_EQ(0, vhostctl_dev_vdpa_resume(self->dev[0]));
-	if (!variant->packed) {
-		traffic(_metadata, self, 10, 5);
-		drain(_metadata, self);
-	}
-	for (int i = 0; i < 4; i++)
-		if (efd[i] >= 0)
-			close(efd[i]);
+	traffic(_metadata, self, 10, 5);
+	drain(_metadata, self);
 	free(buf);
 }
 

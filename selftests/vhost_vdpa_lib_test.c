@@ -5,7 +5,8 @@
  * open its /dev/vhost-vdpa-N with vhostctl_dev_open(), read what only vDPA
  * has, set it up with vhostctl_dev_setup() on memfd guest memory (mapped
  * through the IOTLB) and pass frames through the device's TX->RX loopback
- * with the library's driver-side virtqueues, byte for byte.  Then the ways
+ * with the library's driver-side virtqueues, byte for byte, on split and on
+ * packed rings (chains of one and of two buffers, the ring wrapping).  Then the ways
  * it must fail: bad vring index, calls before the owner, a ring outside the
  * IOVA range, vDPA-only calls on a vhost-net handle.
  */
@@ -120,16 +121,72 @@ FIXTURE_TEARDOWN(vdpa)
 	}
 }
 
-static int net_setup(FIXTURE_DATA(vdpa) *self)
+static int net_setup_f(FIXTURE_DATA(vdpa) *self, uint64_t required)
 {
 	VHOSTCTL_OPTS_INIT(struct vhostctl_setup_opts, o, .nqueues = 2, .queue_size = QSIZE,
-			   .features = F_VERSION_1 | NET_F_MAC, .required = F_VERSION_1);
+			   .features = F_VERSION_1 | NET_F_MAC | required,
+			   .required = F_VERSION_1 | required);
 	int r = vhostctl_dev_setup(self->dev, self->mem, self->vq, &o, &self->features);
 
 	if (r)
 		return r;
 	self->running = true;
 	return vhostctl_dev_get_config(self->dev, 0, self->mac, 6);
+}
+
+static int net_setup(FIXTURE_DATA(vdpa) *self)
+{
+	return net_setup_f(self, 0);
+}
+
+/*
+ * One frame to our own MAC on TX comes back on RX; checks every byte.
+ * @split: the header and the frame in two descriptors, on both queues.
+ */
+static void loop_frame2(struct __test_metadata *_metadata, FIXTURE_DATA(vdpa) *self,
+			unsigned int payload, uint8_t fill, bool split)
+{
+	struct vhostctl_vq_buf rx[2], tx[2];
+	uint8_t *rxp, *txp;
+	unsigned int flen = 14 + payload;
+	uint32_t len = 0;
+	void *tok = NULL;
+
+	rxp = vhostctl_mem_alloc(self->mem, RXLEN, 64, &rx[0].gpa);
+	txp = vhostctl_mem_alloc(self->mem, HDR + flen, 64, &tx[0].gpa);
+	ASSERT_NE(NULL, rxp);
+	ASSERT_NE(NULL, txp);
+	rx[0].len = RXLEN;
+	tx[0].len = HDR + flen;
+	if (split) {
+		rx[1] = (struct vhostctl_vq_buf){ rx[0].gpa + HDR, RXLEN - HDR };
+		rx[0].len = HDR;
+		tx[1] = (struct vhostctl_vq_buf){ tx[0].gpa + HDR, flen };
+		tx[0].len = HDR;
+	}
+	memset(rxp, 0, RXLEN);
+	memset(txp, 0, HDR);
+	memcpy(txp + HDR, self->mac, 6);
+	memcpy(txp + HDR + 6, self->mac, 6);
+	txp[HDR + 12] = 0x88;
+	txp[HDR + 13] = 0xb5;
+	for (unsigned int i = 0; i < payload; i++)
+		txp[HDR + 14 + i] = (uint8_t)(fill + i * 3);
+
+	ASSERT_EQ(0, vhostctl_vq_add(self->vq[VHOSTCTL_NET_RX], rx, 0, split ? 2 : 1, rxp, 0));
+	ASSERT_LE(0, vhostctl_vq_kick(self->vq[VHOSTCTL_NET_RX]));
+	ASSERT_EQ(0, vhostctl_vq_add(self->vq[VHOSTCTL_NET_TX], tx, split ? 2 : 1, 0, txp, 0));
+	ASSERT_LE(0, vhostctl_vq_kick(self->vq[VHOSTCTL_NET_TX]));
+
+	ASSERT_EQ(0, vhostctl_vq_wait(self->vq[VHOSTCTL_NET_RX], 5000));
+	ASSERT_EQ(1, vhostctl_vq_get_used(self->vq[VHOSTCTL_NET_RX], &len, &tok));
+	EXPECT_EQ(rxp, tok);
+	ASSERT_EQ(HDR + flen, len);
+	ASSERT_EQ(0, memcmp(rxp + HDR, txp + HDR, flen));
+	ASSERT_EQ(0, vhostctl_vq_wait(self->vq[VHOSTCTL_NET_TX], 5000));
+	ASSERT_EQ(1, vhostctl_vq_get_used(self->vq[VHOSTCTL_NET_TX], &len, &tok));
+	EXPECT_EQ(txp, tok);
+	EXPECT_EQ(0, len);
 }
 
 /* One frame to our own MAC on TX comes back on RX; checks every byte. */
@@ -190,6 +247,88 @@ TEST_F(vdpa, traffic)
 	EXPECT_EQ(NFRAMES, base);
 	ASSERT_EQ(0, vhostctl_dev_get_vring_base(self->dev, VHOSTCTL_NET_RX, &base));
 	EXPECT_EQ(NFRAMES, base);
+}
+
+/*
+ * The same loopback on packed rings: 100 frames of one buffer each way,
+ * then 100 of two (header, frame), so each ring of 64 takes 300 slots and
+ * wraps four times.  The device reports where it is: slot 300 mod 64 = 44
+ * with the wrap counter back at 1.
+ */
+TEST_F(vdpa, packed_traffic)
+{
+	struct vhostctl_vq_stats st;
+	unsigned int base, want;
+	uint8_t status = 0;
+
+	ASSERT_EQ(0, net_setup_f(self, F_RING_PACKED)) TH_LOG("setup failed at %s",
+							      vhostctl_dev_setup_step(self->dev));
+	ASSERT_TRUE(self->features & F_RING_PACKED);
+	ASSERT_EQ(0, vhostctl_dev_get_status(self->dev, &status));
+	EXPECT_EQ(ST_ACK | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK, status);
+	for (unsigned int i = 0; i < 100; i++)
+		loop_frame2(_metadata, self, 46 + (i * 97) % 1400, (uint8_t)i, false);
+	for (unsigned int i = 0; i < 100; i++)
+		loop_frame2(_metadata, self, 46 + (i * 89) % 1400, (uint8_t)(i + 7), true);
+	want = (44 | 0x8000u) | (44 | 0x8000u) << 16;
+	ASSERT_EQ(0, vhostctl_dev_get_vring_base(self->dev, VHOSTCTL_NET_TX, &base));
+	EXPECT_EQ(want, base) TH_LOG("TX base 0x%x", base);
+	ASSERT_EQ(0, vhostctl_dev_get_vring_base(self->dev, VHOSTCTL_NET_RX, &base));
+	EXPECT_EQ(want, base) TH_LOG("RX base 0x%x", base);
+	ASSERT_EQ(0, vhostctl_vq_get_stats(self->vq[VHOSTCTL_NET_TX], &st));
+	EXPECT_EQ(200, st.added);
+	EXPECT_EQ(200, st.used);
+	EXPECT_EQ(QSIZE, vhostctl_vq_num_free(self->vq[VHOSTCTL_NET_TX]));
+	EXPECT_EQ(QSIZE, vhostctl_vq_num_free(self->vq[VHOSTCTL_NET_RX]));
+}
+
+/* Eight frames in flight at once on packed rings, one kick each way. */
+TEST_F(vdpa, packed_burst)
+{
+	struct vhostctl_vq_buf b;
+	uint8_t *rxp[8], *txp[8];
+	unsigned int got = 0, done = 0;
+	uint32_t len;
+	void *tok;
+
+	ASSERT_EQ(0, net_setup_f(self, F_RING_PACKED));
+	for (unsigned int i = 0; i < 8; i++) {
+		rxp[i] = vhostctl_mem_alloc(self->mem, RXLEN, 64, &b.gpa);
+		ASSERT_NE(NULL, rxp[i]);
+		b.len = RXLEN;
+		ASSERT_EQ(0, vhostctl_vq_add(self->vq[VHOSTCTL_NET_RX], &b, 0, 1, rxp[i], 0));
+	}
+	ASSERT_LE(0, vhostctl_vq_kick(self->vq[VHOSTCTL_NET_RX]));
+	for (unsigned int i = 0; i < 8; i++) {
+		unsigned int flen = 60 + i * 150;
+
+		txp[i] = vhostctl_mem_alloc(self->mem, HDR + flen, 64, &b.gpa);
+		ASSERT_NE(NULL, txp[i]);
+		b.len = HDR + flen;
+		memset(txp[i], 0, HDR);
+		memcpy(txp[i] + HDR, self->mac, 6);
+		memcpy(txp[i] + HDR + 6, self->mac, 6);
+		txp[i][HDR + 12] = 0x88;
+		txp[i][HDR + 13] = 0xb5;
+		memset(txp[i] + HDR + 14, 0x50 + i, flen - 14);
+		ASSERT_EQ(0, vhostctl_vq_add(self->vq[VHOSTCTL_NET_TX], &b, 1, 0, txp[i], 0));
+	}
+	ASSERT_LE(0, vhostctl_vq_kick(self->vq[VHOSTCTL_NET_TX]));
+	for (int ms = 0; (got < 8 || done < 8) && ms < 5000; ms += 10) {
+		while (vhostctl_vq_get_used(self->vq[VHOSTCTL_NET_RX], &len, &tok) == 1) {
+			/* In order of sending: the loopback keeps order. */
+			ASSERT_EQ(rxp[got], tok);
+			ASSERT_EQ(HDR + 60 + got * 150, len);
+			ASSERT_EQ(0, memcmp(rxp[got] + HDR, txp[got] + HDR, len - HDR));
+			got++;
+		}
+		while (vhostctl_vq_get_used(self->vq[VHOSTCTL_NET_TX], NULL, &tok) == 1)
+			ASSERT_EQ(txp[done++], tok);
+		if (got < 8 || done < 8)
+			vhostctl_vq_wait(self->vq[VHOSTCTL_NET_RX], 10);
+	}
+	EXPECT_EQ(8, got);
+	EXPECT_EQ(8, done);
 }
 
 /* Suspend stops the loop, resume replays the kick; a reset and a new set-up work. */

@@ -68,7 +68,8 @@ static void pair_new(struct pair *p, unsigned int num, uint64_t features,
 	o.regions = &reg;
 	o.nregions = 1;
 	o.num = num;
-	o.flags = VHOSTCTL_DEVQ_F_PACKED | (features & F_EVENT_IDX ? VHOSTCTL_DEVQ_F_EVENT_IDX : 0) |
+	o.flags = VHOSTCTL_DEVQ_F_PACKED |
+		  (features & F_EVENT_IDX ? VHOSTCTL_DEVQ_F_EVENT_IDX : 0) |
 		  (features & F_RING_INDIRECT ? VHOSTCTL_DEVQ_F_INDIRECT : 0);
 	o.desc = p->a.desc;
 	o.avail = p->a.avail;
@@ -327,7 +328,8 @@ static void test_traffic(unsigned int num, uint64_t features, unsigned int add_f
 	t_eq(added, st.added);
 	t_eq(reaped, st.used);
 	if (getenv("VQ_PACKED_VERBOSE"))
-		fprintf(stderr, "num %u: %u chains, %u wraps, %u device writes\n", num, added, wraps, dseq);
+		fprintf(stderr, "num %u: %u chains, %u wraps, %u device writes\n", num, added,
+			wraps, dseq);
 	if (wraps < 100)
 		t_fail("num %u: the ring wrapped only %u times", num, wraps);
 	drain_fd(vhostctl_vq_call_fd(p.vq));
@@ -404,7 +406,8 @@ static void test_kick(bool event_idx)
 
 			t_eq(0, vhostctl_vq_add(p.vq, b, 2, 0, (void *)7, 0));	/* 6, 7 */
 			t_eq(0, vhostctl_vq_kick(p.vq));
-			t_eq(0, vhostctl_vq_add(p.vq, b, 1, 1, (void *)8, 0));	/* 0, 1 (wrap 0) */
+			/* slots 0, 1 of wrap 0 */
+			t_eq(0, vhostctl_vq_add(p.vq, b, 1, 1, (void *)8, 0));
 			t_eq(1, vhostctl_vq_kick(p.vq));
 		}
 		/* An event of the lap before (wrap 1, slot 7): already passed, no kick. */

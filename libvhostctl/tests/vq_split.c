@@ -2,7 +2,8 @@
 /*
  * Driver-side split ring against an in-process device model: data both
  * ways, 16-bit index wrap-around, indirect chains, full ring, bad input,
- * EVENT_IDX and flag-based notification suppression, no fd leaks.
+ * EVENT_IDX and flag-based notification suppression, a lying device (id
+ * not in flight, length beyond the buffer) breaking the queue, no fd leaks.
  */
 #include <stdint.h>
 #include <string.h>
@@ -136,6 +137,20 @@ static void test_bogus_used(void)
 	model_push(&m, 5, 0, false);
 	t_eq(-EIO, vhostctl_vq_get_used(vq, NULL, &tok));
 	model_push(&m, 200, 0, false);
+	/* Broken now: even the valid entry after it, and new chains, are refused. */
+	model_push(&m, 0, 0, false);
+	t_eq(-EIO, vhostctl_vq_get_used(vq, NULL, &tok));
+	t_eq(-EIO, vhostctl_vq_add(vq, &b, 1, 0, &tok, 0));
+	t_eq(-EIO, vhostctl_vq_kick(vq));
+	vhostctl_vq_free(vq);
+
+	/* A length beyond the chain's writable bytes (64 of them). */
+	vq = vhostctl_vq_new(mem, 0, 8, F_V1, NULL);
+	model_init(&m, mem, vq);
+	t_eq(0, vhostctl_vq_add(vq, &b, 0, 1, &tok, 0));
+	vhostctl_vq_kick(vq);
+	model_push(&m, 0, 65, false);
+	t_eq(-EIO, vhostctl_vq_get_used(vq, NULL, &tok));
 	vhostctl_vq_free(vq);
 	vhostctl_mem_free(mem);
 }
