@@ -17,7 +17,7 @@ run() { echo "\$ $*"; "$@"; }
 
 modprobe vhostctl_sim
 PATH=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}/bin:$PATH
-run vhostctl vdpa add name $dev mgmtdev vhostctl_sim_net mac $mac max_vqp 1
+run vhostctl vdpa add name $dev mgmtdev vhostctl_sim_net mac $mac max_vqp 2
 node=
 for _ in $(seq 50); do
 	node=$(ls -d /sys/bus/vdpa/devices/$dev/vhost-vdpa-* 2>/dev/null | head -n 1)
@@ -54,4 +54,3 @@ exec 3>&-
 wait "$pid"
 rm -rf "$tmp"
 run vhostctl vdpa del $dev
-echo "(moving a running device to another one with the migration helper: selftests/vdpa_migrate_test)"
