@@ -32,8 +32,10 @@
 #define NET_CONFIG_SIZE 12
 
 /* Virtio feature bits the config decoding depends on. */
+#define NET_F_CSUM 0
 #define NET_F_MTU 3
 #define NET_F_MAC 5
+#define NET_F_MRG_RXBUF 15
 #define NET_F_STATUS 16
 #define NET_F_MQ 22
 #define BLK_F_SIZE_MAX 1
@@ -302,6 +304,13 @@ int user_show(const char *arg)
 	}
 	if (pf & (1ULL << VHOSTCTL_VU_PF_CONFIG))
 		id = read_config(dev, config, &clen);
+	/*
+	 * Without a config to tell, CSUM and MRG_RXBUF say net: their bits are
+	 * a legacy barrier and a wear-life report for block, never offered
+	 * without a config.
+	 */
+	if (!id && f & (1ULL << NET_F_CSUM | 1ULL << NET_F_MRG_RXBUF))
+		id = 1;
 	vhostctl_dev_close(dev);
 
 	print_open_object(arg);
