@@ -25,7 +25,7 @@ cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	PIDS=()
-	rm -rf "$T"
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
 
