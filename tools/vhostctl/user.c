@@ -338,7 +338,7 @@ static int user_probe(int argc, char **argv)
 		fprintf(stderr, "Socket is expected, try \"vhostctl user probe help\".\n");
 		return -EINVAL;
 	}
-	if (matches(argv[0], "help")) {
+	if (matches(argv[0], "help") || (argc == 2 && matches(argv[1], "help"))) {
 		probe_usage(stdout);
 		return 0;
 	}
@@ -379,6 +379,13 @@ static int only_for(const char *kw, const char *type)
 	return -EINVAL;
 }
 
+static bool takes_value(const char *kw)
+{
+	return matches(kw, "queues") || matches(kw, "stats") || matches(kw, "mac") ||
+	       matches(kw, "file") || matches(kw, "size");
+}
+
+/* 0: parsed; 1: usage shown on request; -EINVAL: error printed. */
 static int serve_parse(int argc, char **argv, struct serve_args *a)
 {
 	bool seen_queues = false, seen_role = false, seen_stats = false, seen_mac = false;
@@ -388,6 +395,13 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
 	if (argc < 1) {
 		fprintf(stderr, "Device type is expected: net or blk\n");
 		return -EINVAL;
+	}
+	/* "help" where a keyword may stand shows the usage, as in iproute2. */
+	for (int i = 0; i < argc; i++) {
+		if (matches(argv[i], "help") && (i < 2 || !takes_value(argv[i - 1]))) {
+			serve_usage(stdout);
+			return 1;
+		}
 	}
 	if (matches(argv[0], "net")) {
 		a->net = true;
@@ -430,8 +444,7 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
 			a->read_only = true;
 			continue;
 		}
-		if (!matches(kw, "queues") && !matches(kw, "stats") && !matches(kw, "mac") &&
-		    !matches(kw, "file") && !matches(kw, "size")) {
+		if (!takes_value(kw)) {
 			fprintf(stderr, "Unknown option \"%s\"\n", kw);
 			return -EINVAL;
 		}
@@ -635,16 +648,12 @@ static int user_serve(int argc, char **argv)
 {
 	struct serve_args a = { 0 };
 	struct vhostctl_vu_backend *be;
-	sigset_t mask, old;
+	sigset_t mask;
 	int sfd, tfd = -1, r;
 
-	if (argc >= 1 && matches(argv[0], "help")) {
-		serve_usage(stdout);
-		return 0;
-	}
 	r = serve_parse(argc, argv, &a);
 	if (r)
-		return r;
+		return r < 0 ? r : 0;
 
 	/* Blocked before anything is set up, so a signal always means a clean exit. */
 	sigemptyset(&mask);
@@ -652,13 +661,13 @@ static int user_serve(int argc, char **argv)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &mask, &old);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0) {
 		r = -errno;
 		fprintf(stderr, "Error: signalfd: %s\n", strerror(errno));
-		goto out_sigmask;
+		return r;
 	}
 	if (a.stats_secs) {
 		struct itimerspec its = {
@@ -704,10 +713,11 @@ out_free:
 out_close_timer:
 	if (tfd >= 0)
 		close(tfd);
-	if (sfd >= 0)
-		close(sfd);
-out_sigmask:
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(sfd);
+	/*
+	 * The signals stay blocked: one more SIGTERM arriving now must not kill
+	 * the process before the JSON is closed and the exit status is set.
+	 */
 	return r;
 }
 

@@ -43,6 +43,12 @@ help "Usage: vhostctl user serve { net | blk } unix:PATH [ queues N ] [ listen |
 help "Usage: vhostctl user serve { net | blk } unix:PATH [ queues N ] [ listen | connect ]" \
 	user serve help
 help "Usage: vhostctl user probe unix:PATH" user probe help
+help "Usage: vhostctl user probe unix:PATH" user probe "unix:$S" help
+for args in "net help" "blk unix:$S help" "net unix:$S queues 2 help" "nett help"; do
+	# shellcheck disable=SC2086
+	help "Usage: vhostctl user serve { net | blk } unix:PATH [ queues N ] [ listen | connect ]" \
+		user serve $args
+done
 "$VHOSTCTL" help | grep -q "OBJECT := { dev | mgmtdev | vdpa | user" ||
 	fail "vhostctl help does not list the user object"
 
@@ -109,6 +115,8 @@ bad "Error: unix:$T/nodir/s.sock: cannot listen: No such file or directory" \
 # probe and dev show unix:PATH.
 bad 'Socket is expected, try "vhostctl user probe help".' user probe
 bad 'Unknown option "now"' user probe "unix:$S" now
+# "help" as a value is the value.
+bad 'Options "file" and "size" are exclusive' user serve blk "unix:$S" file help size 1M
 bad "Socket \"$S\" must be given as unix:PATH" user probe "$S"
 bad "Error: unix:$S: No such file or directory" user probe "unix:$S"
 bad "Error: unix:$S: No such file or directory" dev show "unix:$S"
