@@ -70,7 +70,7 @@ int main(void)
 }
 C
 # shellcheck disable=SC2046
-cc -Wall -Werror -o "$tmp/version" "$tmp/version.c" $(pkg-config --cflags --libs libvhostctl) &&
+gcc -Wall -Werror -o "$tmp/version" "$tmp/version.c" $(pkg-config --cflags --libs libvhostctl) &&
 	read -r libv hdrv < <(LD_LIBRARY_PATH=$lib "$tmp/version")
 pcv=$(pkg-config --modversion libvhostctl)
 cliv=$("$dest/usr/sbin/vhostctl" -V | awk '{ print $2 }')
@@ -101,13 +101,13 @@ for src in "$top"/Documentation/examples/*.c; do
 	[ -f "$src" ] || continue
 	name=$(basename "$src" .c)
 	# shellcheck disable=SC2046
-	if ! cc -std=gnu11 -Wall -Wextra -Werror -o "$tmp/$name" "$src" \
+	if ! gcc -std=gnu11 -Wall -Wextra -Werror -o "$tmp/$name" "$src" \
 		$(pkg-config --cflags --libs libvhostctl) 2>"$tmp/cc.log"; then
 		bad "example $name does not build against the installed tree: $(head -n 5 "$tmp/cc.log")"
 		continue
 	fi
 	# shellcheck disable=SC2046
-	if ! cc -std=gnu11 -Wall -Wextra -Werror -o "$tmp/$name.static" "$src" \
+	if ! gcc -std=gnu11 -Wall -Wextra -Werror -o "$tmp/$name.static" "$src" \
 		$(pkg-config --cflags libvhostctl) $(pkg-config --static --libs libvhostctl |
 		sed 's/-lvhostctl/-Wl,-Bstatic -lvhostctl -Wl,-Bdynamic/') 2>"$tmp/cc.log" ||
 		readelf -d "$tmp/$name.static" | grep -q 'NEEDED.*libvhostctl'; then
@@ -115,7 +115,7 @@ for src in "$top"/Documentation/examples/*.c; do
 		continue
 	fi
 	# The include path: only the installed headers were read.
-	if cc -std=gnu11 -M "$src" $(pkg-config --cflags libvhostctl) | grep -q "$top/libvhostctl"; then
+	if gcc -std=gnu11 -M "$src" $(pkg-config --cflags libvhostctl) | grep -q "$top/libvhostctl"; then
 		bad "example $name read a header from the source tree"
 		continue
 	fi
