@@ -347,7 +347,7 @@ int main(int argc, char **argv)
 			pretty = true;
 			break;
 		case 'V':
-			printf("vhostctl %d.%d\n", VHOSTCTL_VERSION_MAJOR, VHOSTCTL_VERSION_MINOR);
+			printf("vhostctl %s\n", vhostctl_version());
 			return 0;
 		case 'h':
 			usage(stdout);
