@@ -200,20 +200,27 @@ static void print_protocol_features(const char *name, uint64_t f)
  * most its config size and refuses a larger read, so the largest read
  * accepted tells the class: virtio_blk_config is 60 bytes, a net device's
  * config up to its mtu 12.  Nothing is written.
+ *
+ * Return: the virtio device id (0 when no read was accepted), or -errno
+ * when the backend broke the protocol (a refusal, -EIO, is not an error).
  */
-static unsigned int read_config(struct vhostctl_dev *dev, uint8_t *c, unsigned int *len)
+static int read_config(struct vhostctl_dev *dev, uint8_t *c, unsigned int *len)
 {
 	static const struct {
 		unsigned int len, id;
 	} tries[] = { { BLK_CONFIG_SIZE, 2 }, { NET_CONFIG_SIZE, 1 }, { 8, 1 }, { 6, 1 } };
+	int r;
 
-	for (unsigned int i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
-		if (vhostctl_dev_get_config(dev, 0, c, tries[i].len) == 0) {
-			*len = tries[i].len;
-			return tries[i].id;
-		}
-	}
 	*len = 0;
+	for (unsigned int i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		r = vhostctl_dev_get_config(dev, 0, c, tries[i].len);
+		if (r == 0) {
+			*len = tries[i].len;
+			return (int)tries[i].id;
+		}
+		if (r != -EIO)
+			return r;
+	}
 	return 0;
 }
 
@@ -302,8 +309,15 @@ int user_show(const char *arg)
 		vhostctl_dev_close(dev);
 		return r;
 	}
-	if (pf & (1ULL << VHOSTCTL_VU_PF_CONFIG))
-		id = read_config(dev, config, &clen);
+	if (pf & (1ULL << VHOSTCTL_VU_PF_CONFIG)) {
+		r = read_config(dev, config, &clen);
+		if (r < 0) {
+			fprintf(stderr, "Error: %s: GET_CONFIG: %s\n", arg, strerror(-r));
+			vhostctl_dev_close(dev);
+			return r;
+		}
+		id = (unsigned int)r;
+	}
 	/*
 	 * Without a config to tell, CSUM and MRG_RXBUF say net: their bits are
 	 * a legacy barrier and a wear-life report for block, never offered
