@@ -3,8 +3,10 @@
  * vhost-user frontend: the VHOSTCTL_TRANSPORT_USER ops of the device handle.
  *
  * Messages that need no answer are pipelined; with REPLY_ACK the ones whose
- * failure matters (memory table, config, inflight, backend channel) ask for
- * an acknowledgement.  Replies are checked strictly (flags exactly
+ * failure matters (memory table, config, inflight, backend channel) and the
+ * ring fd messages ask for an acknowledgement.  A ring is handed to the
+ * caller only once the backend has taken its fds: acknowledged, or followed
+ * by a request that has a reply.  Replies are checked strictly (flags exactly
  * VERSION|REPLY, the same request, the expected size).  Everything sent is
  * remembered so that vhostctl_vu_reconnect() can replay it to a restarted
  * backend.
@@ -609,14 +611,35 @@ static int vu_get_vring_base(struct vhostctl_dev *dev, unsigned int index, unsig
 	*base = m.p.state.num;
 	fe->vr[index].base = m.p.state.num;
 	fe->vr[index].base_set = true;
+	/*
+	 * The ring is stopped and the backend lets go of its fds (libvhost-user
+	 * closes kick and call): a reconnect must not start it again, nor pass
+	 * fds the caller may have closed since.
+	 */
+	fe->vr[index].kick = fe->vr[index].call = fe->vr[index].err = FD_UNSET;
 	return 0;
 }
 
+/*
+ * A ring fd message is acknowledged when REPLY_ACK is negotiated: a backend
+ * may start serving the ring on its kick, and must hold the call fd by then.
+ */
 static int send_vring_fd(struct vhostctl_dev *dev, uint32_t req, unsigned int index, int fd)
 {
 	uint64_t v = index | (fd < 0 ? VHC_VU_VRING_NOFD : 0);
 
-	return fe_call(dev, req, &v, 8, &fd, fd < 0 ? 0 : 1, false);
+	return fe_call(dev, req, &v, 8, &fd, fd < 0 ? 0 : 1, true);
+}
+
+/*
+ * Without REPLY_ACK, a request that has a reply: a backend handles messages
+ * in order, so everything sent before has been handled once it answers.
+ */
+static int fe_barrier(struct vhostctl_dev *dev)
+{
+	uint64_t f;
+
+	return fe_get_u64(dev, VHC_VU_GET_FEATURES, &f);
 }
 
 static int vu_set_vring_kick(struct vhostctl_dev *dev, unsigned int index, int fd)
@@ -624,6 +647,9 @@ static int vu_set_vring_kick(struct vhostctl_dev *dev, unsigned int index, int f
 	struct vu_fe *fe = dev->priv;
 	int r = check_index(dev, index) ?: send_vring_fd(dev, VHC_VU_SET_VRING_KICK, index, fd);
 
+	/* The ring is the caller's from here: the backend holds its fds. */
+	if (!r && !pf(fe, VHOSTCTL_VU_PF_REPLY_ACK))
+		r = fe_barrier(dev);
 	if (!r)
 		fe->vr[index].kick = fd;
 	return r;
@@ -1086,12 +1112,7 @@ VHC_EXPORT int vhostctl_vu_reconnect(struct vhostctl_dev *dev)
 			return vhc_ret(r);
 	}
 	/* A barrier: everything above has been handled when this is answered. */
-	{
-		uint64_t f;
-
-		r = fe_get_u64(dev, VHC_VU_GET_FEATURES, &f);
-	}
-	return vhc_ret(r);
+	return vhc_ret(fe_barrier(dev));
 }
 
 VHC_EXPORT int vhostctl_vu_backend_channel_fd(struct vhostctl_dev *dev)
