@@ -6,7 +6,7 @@
  * directory, and ends by checking that it exited by itself, with status 0.
  *
  * Three sequences, each run many times in a row (VU_FS_ROUNDS, default 10;
- * set it to 500 for a stress run):
+ * set it to 500 for a stress run; VU_FS_SEQ=name runs one of them):
  *  - mq: MQ negotiated (GET_QUEUE_NUM); INIT right after vhostctl_dev_setup()
  *    returns, LOOKUP, GETATTR, OPEN, READ (bytes equal to the host file),
  *    WRITE (the host file changes), READ back, RELEASE, FORGET on the
@@ -351,7 +351,7 @@ static void session(enum seq s, unsigned int round)
 
 int main(void)
 {
-	const char *env = getenv("VU_FS_ROUNDS");
+	const char *env = getenv("VU_FS_ROUNDS"), *only = getenv("VU_FS_SEQ");
 	unsigned int rounds = env ? (unsigned int)strtoul(env, NULL, 0) : 10;
 	uint8_t buf[FILE_SIZE];
 	int fds, fd;
@@ -377,6 +377,9 @@ int main(void)
 	fds = t_count_fds();
 	for (int s = SEQ_MQ; s <= SEQ_ROLLBACK; s++) {
 		struct timespec t0, t1;
+
+		if (only && strcmp(only, seq_name[s]))
+			continue;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		for (unsigned int i = 0; i < rounds; i++)

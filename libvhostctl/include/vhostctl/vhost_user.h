@@ -85,8 +85,9 @@ VHOSTCTL_API const char *vhostctl_vu_protocol_feature_name(unsigned int bit);
  * @log_ctx: passed to @log
  * @log_level: highest level passed to @log (0: VHOSTCTL_LOG_WARNING)
  * @server: non-zero: listen on the path and accept one backend; zero: connect
- * @queues: queue count to assume when the backend offers no MQ (virtio-fs
- *          style devices); 0 means 1.  With MQ, GET_QUEUE_NUM decides.
+ * @queues: queue count to assume when the backend offers no MQ (Rust
+ *          virtiofsd, or MQ masked); 0 means 1.  With MQ, GET_QUEUE_NUM
+ *          decides.
  * @protocol_features: protocol features to negotiate at most; 0 means every
  *                     one the library implements
  * @timeout_ms: how long to wait for the backend (connect retries, accept,
