@@ -5,7 +5,7 @@
  * and exits, so every session starts one on a fresh socket and shared
  * directory, and ends by checking that it exited by itself, with status 0.
  *
- * Three sequences, each run many times in a row (VU_FS_ROUNDS, default 10;
+ * Three sequences, each run many times in a row (VU_FS_ROUNDS, default 50;
  * set it to 500 for a stress run; VU_FS_SEQ=name runs one of them):
  *  - mq: MQ negotiated (GET_QUEUE_NUM); INIT right after vhostctl_dev_setup()
  *    returns, LOOKUP, GETATTR, OPEN, READ (bytes equal to the host file),
@@ -352,7 +352,7 @@ static void session(enum seq s, unsigned int round)
 int main(void)
 {
 	const char *env = getenv("VU_FS_ROUNDS"), *only = getenv("VU_FS_SEQ");
-	unsigned int rounds = env ? (unsigned int)strtoul(env, NULL, 0) : 10;
+	unsigned int rounds = env ? (unsigned int)strtoul(env, NULL, 0) : 50;
 	uint8_t buf[FILE_SIZE];
 	int fds, fd;
 
