@@ -5,7 +5,8 @@
  * peer on a real socket records every request.  Checked, with and without
  * REPLY_ACK:
  *  - per ring, SET_VRING_CALL comes before SET_VRING_KICK;
- *  - with REPLY_ACK every ring fd message asks for an acknowledgement;
+ *  - with REPLY_ACK every ring fd message (SET_VRING_ERR too) asks for an
+ *    acknowledgement;
  *    without it a request that has a reply follows each kick before the
  *    ring is the caller's;
  *  - teardown stops each ring with GET_VRING_BASE and never sends the
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -164,7 +166,7 @@ static void run(bool ack, bool rollback)
 	char path[64];
 	struct peer *p;
 	pthread_t th;
-	int fds = t_count_fds(), r;
+	int fds = t_count_fds(), efd, r;
 
 	snprintf(path, sizeof(path), "/tmp/vu_fe_seq.%d.sock", getpid());
 	p = peer_start(path, ack ? 1ull << VHOSTCTL_VU_PF_REPLY_ACK : 0, &th);
@@ -177,6 +179,10 @@ static void run(bool ack, bool rollback)
 		t_true(!vqs[0] && !vqs[1]);
 	} else {
 		t_eq(0, r);
+		efd = eventfd(0, EFD_CLOEXEC);
+		t_true(efd >= 0);
+		t_eq(0, vhostctl_dev_set_vring_err(dev, 1, efd));
+		close(efd);
 		t_eq(0, vhostctl_dev_teardown(dev, vqs, 2));
 	}
 	vhostctl_dev_close(dev);
@@ -192,6 +198,10 @@ static void run(bool ack, bool rollback)
 		no_nofd(p, "rollback");
 	} else {
 		check_ring(p, 1, ack);
+		r = find(p, 0, VHC_VU_SET_VRING_ERR, 1);
+		t_true(r >= 0 && !(p->log[r].arg & VHC_VU_VRING_NOFD));
+		if (ack && !(p->log[r].flags & VHC_VU_NEED_REPLY))
+			t_fail("SET_VRING_ERR not acknowledged with REPLY_ACK");
 		for (unsigned int q = 0; q < 2; q++)
 			if (find(p, (unsigned int)find(p, 0, VHC_VU_SET_VRING_KICK, q),
 				 VHC_VU_GET_VRING_BASE, q) < 0)
