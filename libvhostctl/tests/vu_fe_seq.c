@@ -118,7 +118,8 @@ static void no_nofd(const struct peer *p, const char *what)
 /* Set-up order and synchronisation of ring q. */
 static void check_ring(const struct peer *p, unsigned int q, bool ack)
 {
-	int call = find(p, 0, VHC_VU_SET_VRING_CALL, q), kick = find(p, 0, VHC_VU_SET_VRING_KICK, q);
+	int call = find(p, 0, VHC_VU_SET_VRING_CALL, q);
+	int kick = find(p, 0, VHC_VU_SET_VRING_KICK, q);
 
 	t_true(call >= 0 && kick >= 0);
 	if (call > kick)
