@@ -34,6 +34,9 @@
 	 VHC_BIT(VHOSTCTL_VU_PF_CONFIGURE_MEM_SLOTS) |                          \
 	 VHC_BIT(VHOSTCTL_VU_PF_STATUS) | VHC_BIT(VHOSTCTL_VU_PF_DEVICE_STATE))
 
+/* Negotiated only when the caller names them in opts.protocol_features. */
+#define FE_OPT_IN_FEATURES VHC_BIT(VHOSTCTL_VU_PF_INBAND_NOTIFICATIONS)
+
 #define FD_UNSET (-2)
 
 struct fe_vring {
@@ -44,6 +47,7 @@ struct fe_vring {
 	bool base_set;
 	int kick, call, err;	/* the caller's fds (borrowed), FD_UNSET if never sent */
 	int enable;		/* -1 if never sent */
+	unsigned int inband_calls;	/* backend VRING_CALL requests served */
 };
 
 /* Frontend state; the handle is used by one thread at a time. */
@@ -867,8 +871,9 @@ VHC_EXPORT struct vhostctl_dev *vhostctl_vu_open(const char *path, const struct 
 	fe->path = strdup(path);
 	fe->server = o.server;
 	fe->timeout = o.timeout_ms > 0 ? o.timeout_ms : 5000;
-	fe->proto_mask = o.protocol_features ? o.protocol_features & FE_PROTOCOL_FEATURES :
-					       FE_PROTOCOL_FEATURES;
+	fe->proto_mask = o.protocol_features ?
+			 o.protocol_features & (FE_PROTOCOL_FEATURES | FE_OPT_IN_FEATURES) :
+			 FE_PROTOCOL_FEATURES;
 	fe->opt_queues = o.queues;
 	fe->chan = fe->infl_fd = -1;
 	fe->log_efd = FD_UNSET;
@@ -1158,9 +1163,22 @@ static int fe_serve(struct vhostctl_dev *dev)
 			else
 				fe->config_changes++;
 			break;
+		case VHC_VU_BE_VRING_CALL:
+			/* The ring's used buffers, announced in-band (its call fd is NOFD). */
+			if (!pf(fe, VHOSTCTL_VU_PF_INBAND_NOTIFICATIONS) ||
+			    m.p.state.index >= fe->queues) {
+				vhc_log(dev, VHOSTCTL_LOG_WARNING,
+					"vhost-user backend VRING_CALL of ring %u refused",
+					m.p.state.index);
+				fe->be_requests++;
+				result = 1;
+			} else {
+				fe->vr[m.p.state.index].inband_calls++;
+			}
+			break;
 		default:
 			/*
-			 * IOTLB, host notifiers, in-band calls, shared objects and
+			 * IOTLB, host notifiers, in-band errors, shared objects and
 			 * shared memory need protocol features this frontend never
 			 * negotiates: refuse them (a failure reply when asked).
 			 */
@@ -1259,4 +1277,29 @@ VHC_EXPORT int vhostctl_vu_check_device_state(struct vhostctl_dev *dev)
 	if (r)
 		return vhc_ret(r);
 	return v ? vhc_err(EIO) : 0;
+}
+
+VHC_EXPORT int vhostctl_vu_kick(struct vhostctl_dev *dev, unsigned int index)
+{
+	struct vu_fe *fe = fe_of(dev);
+
+	if (!fe)
+		return vhc_err(dev ? ENOTTY : EINVAL);
+	if (!pf(fe, VHOSTCTL_VU_PF_INBAND_NOTIFICATIONS))
+		return vhc_err(EOPNOTSUPP);
+	if (index >= fe->queues)
+		return vhc_err(ENOBUFS);
+	/* Pipelined: a kick is a hint, and the spec gives it no reply. */
+	return vhc_ret(send_state(dev, VHC_VU_VRING_KICK, index, 0));
+}
+
+VHC_EXPORT int vhostctl_vu_inband_calls(struct vhostctl_dev *dev, unsigned int index)
+{
+	struct vu_fe *fe = fe_of(dev);
+
+	if (!fe)
+		return vhc_err(dev ? ENOTTY : EINVAL);
+	if (index >= fe->queues)
+		return vhc_err(ENOBUFS);
+	return (int)(fe->vr[index].inband_calls & INT32_MAX);
 }
