@@ -35,7 +35,8 @@
 	 VHC_BIT(VHOSTCTL_VU_PF_STATUS) | VHC_BIT(VHOSTCTL_VU_PF_DEVICE_STATE))
 
 /* Negotiated only when the caller names them in opts.protocol_features. */
-#define FE_OPT_IN_FEATURES VHC_BIT(VHOSTCTL_VU_PF_INBAND_NOTIFICATIONS)
+#define FE_OPT_IN_FEATURES                                                     \
+	(VHC_BIT(VHOSTCTL_VU_PF_INBAND_NOTIFICATIONS) | VHC_BIT(VHOSTCTL_VU_PF_CROSS_ENDIAN))
 
 #define FD_UNSET (-2)
 
@@ -48,6 +49,7 @@ struct fe_vring {
 	int kick, call, err;	/* the caller's fds (borrowed), FD_UNSET if never sent */
 	int enable;		/* -1 if never sent */
 	unsigned int inband_calls;	/* backend VRING_CALL requests served */
+	int endian;		/* SET_VRING_ENDIAN's, -1 if never sent */
 };
 
 /* Frontend state; the handle is used by one thread at a time. */
@@ -879,7 +881,7 @@ VHC_EXPORT struct vhostctl_dev *vhostctl_vu_open(const char *path, const struct 
 	fe->log_efd = FD_UNSET;
 	for (unsigned int i = 0; i < VHC_VU_MAX_QUEUES; i++) {
 		fe->vr[i].kick = fe->vr[i].call = fe->vr[i].err = FD_UNSET;
-		fe->vr[i].enable = -1;
+		fe->vr[i].enable = fe->vr[i].endian = -1;
 	}
 	if (!fe->path) {
 		free(fe);
@@ -1094,6 +1096,10 @@ VHC_EXPORT int vhostctl_vu_reconnect(struct vhostctl_dev *dev)
 			base = used;
 		r = send_state(dev, VHC_VU_SET_VRING_NUM, i, vr->num) ?:
 		    send_state(dev, VHC_VU_SET_VRING_BASE, i, base);
+		if (!r && vr->endian >= 0)
+			r = fe_call(dev, VHC_VU_SET_VRING_ENDIAN,
+				    &(struct vhc_vu_state){ .index = i, .num = (unsigned int)vr->endian },
+				    8, NULL, 0, true);
 		if (!r && vr->addr_set)
 			r = fe_call(dev, VHC_VU_SET_VRING_ADDR, &vr->addr, sizeof(vr->addr), NULL, 0,
 				    false);
@@ -1302,4 +1308,24 @@ VHC_EXPORT int vhostctl_vu_inband_calls(struct vhostctl_dev *dev, unsigned int i
 	if (index >= fe->queues)
 		return vhc_err(ENOBUFS);
 	return (int)(fe->vr[index].inband_calls & INT32_MAX);
+}
+
+VHC_EXPORT int vhostctl_vu_set_vring_endian(struct vhostctl_dev *dev, unsigned int index,
+					    int big_endian)
+{
+	struct vu_fe *fe = fe_of(dev);
+	struct vhc_vu_state st = { .index = index, .num = big_endian ? 1 : 0 };
+	int r;
+
+	if (!fe)
+		return vhc_err(dev ? ENOTTY : EINVAL);
+	if (!pf(fe, VHOSTCTL_VU_PF_CROSS_ENDIAN))
+		return vhc_err(EOPNOTSUPP);
+	if (index >= fe->queues)
+		return vhc_err(ENOBUFS);
+	/* Only meaningful on a stopped ring: the backend reads it at the next start. */
+	r = fe_call(dev, VHC_VU_SET_VRING_ENDIAN, &st, sizeof(st), NULL, 0, true);
+	if (!r)
+		fe->vr[index].endian = (int)st.num;
+	return vhc_ret(r);
 }

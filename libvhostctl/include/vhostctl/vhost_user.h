@@ -90,7 +90,8 @@ VHOSTCTL_API const char *vhostctl_vu_protocol_feature_name(unsigned int bit);
  *          decides.
  * @protocol_features: protocol features to negotiate at most; 0 means every
  *                     one the library implements, except
- *                     INBAND_NOTIFICATIONS, negotiated only when named
+ *                     INBAND_NOTIFICATIONS and CROSS_ENDIAN, negotiated
+ *                     only when named
  * @timeout_ms: how long to wait for the backend (connect retries, accept,
  *              each reply); 0 means 5000
  */
@@ -275,6 +276,23 @@ VHOSTCTL_API int vhostctl_vu_kick(struct vhostctl_dev *dev, unsigned int index);
  * Return: the count, or -errno.
  */
 VHOSTCTL_API int vhostctl_vu_inband_calls(struct vhostctl_dev *dev, unsigned int index);
+
+/**
+ * vhostctl_vu_set_vring_endian() - byte order of a legacy device's ring
+ * @dev: a vhost-user handle with CROSS_ENDIAN negotiated (named in
+ *       opts.protocol_features: it is never negotiated by default)
+ * @index: the ring, stopped (before its kick)
+ * @big_endian: non-zero: big-endian; zero: little-endian
+ *
+ * SET_VRING_ENDIAN, acknowledged with REPLY_ACK, and replayed by
+ * vhostctl_vu_reconnect().  Only for legacy (pre-VERSION_1) devices of a
+ * guest whose byte order differs from the host's.
+ *
+ * Return: 0, -EOPNOTSUPP without CROSS_ENDIAN, -ENOBUFS for a ring past the
+ * queue count, -EIO when the backend refused, or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_set_vring_endian(struct vhostctl_dev *dev, unsigned int index,
+					      int big_endian);
 
 /**
  * vhostctl_vu_device_state() - save or load the backend's state (DEVICE_STATE)

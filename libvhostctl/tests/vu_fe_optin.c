@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR BSD-2-Clause
 /*
- * In-band notifications, frontend side: a scripted backend on a real
- * socket offers INBAND_NOTIFICATIONS.  Ring 0's kick and call are given as
- * no fd; when the kick arrives, the backend sends three VRING_CALL requests
+ * The protocol features the frontend negotiates only when named in
+ * opts.protocol_features, against a scripted backend on a real socket that
+ * offers them.
+ *
+ * In-band notifications: the backend offers INBAND_NOTIFICATIONS.  Ring
+ * 0's kick and call are given as no fd; when the kick arrives, the backend sends three VRING_CALL requests
  * on the backend channel (ring 0 without and with NEED_REPLY, ring 5, past
  * the queue count, with NEED_REPLY) and reads the replies before it
  * acknowledges the kick, so the frontend serves them while it waits.  Then
@@ -12,6 +15,10 @@
  * past the count refused locally.  The same without the feature (not named
  * in opts.protocol_features): it is not negotiated, vhostctl_vu_kick()
  * fails with EOPNOTSUPP, both calls are refused, none counted.
+ *
+ * Cross-endian: vhostctl_vu_set_vring_endian() sends SET_VRING_ENDIAN of
+ * ring 1 (big, then little), acknowledged; a refusal by the backend is
+ * -EIO; without CROSS_ENDIAN named it fails with EOPNOTSUPP, nothing sent.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -34,6 +41,8 @@
 struct peer {
 	int lfd, chan;
 	unsigned int kicks, bad_kicks;
+	unsigned int endian[4];	/* SET_VRING_ENDIAN payloads, as index << 8 | num */
+	unsigned int nendian;
 	uint64_t replies[2];
 	int nreplies;
 };
@@ -89,7 +98,15 @@ static void *peer_main(void *arg)
 			reply_u64(s, h[0], F_VERSION_1 | F_PROTOCOL_FEATURES);
 			continue;
 		case VHC_VU_GET_PROTOCOL_FEATURES:
-			reply_u64(s, h[0], PF(INBAND_NOTIFICATIONS) | PF(BACKEND_REQ) | PF(REPLY_ACK));
+			reply_u64(s, h[0], PF(INBAND_NOTIFICATIONS) | PF(CROSS_ENDIAN) |
+						   PF(BACKEND_REQ) | PF(REPLY_ACK));
+			continue;
+		case VHC_VU_SET_VRING_ENDIAN:
+			if (n == 8 && p->nendian < 4)
+				p->endian[p->nendian++] = (uint32_t)u << 8 | (uint32_t)(u >> 32);
+			/* The third one is refused. */
+			if (h[1] & VHC_VU_NEED_REPLY)
+				reply_u64(s, h[0], p->nendian == 3);
 			continue;
 		case VHC_VU_SET_BACKEND_REQ_FD:
 			p->chan = fd;
@@ -127,7 +144,8 @@ static void run(bool inband)
 	int fds = t_count_fds();
 
 	if (inband)
-		o.protocol_features = PF(INBAND_NOTIFICATIONS) | PF(BACKEND_REQ) | PF(REPLY_ACK);
+		o.protocol_features = PF(INBAND_NOTIFICATIONS) | PF(CROSS_ENDIAN) |
+				      PF(BACKEND_REQ) | PF(REPLY_ACK);
 	snprintf(path, sizeof(path), "/tmp/vu_fe_inband.%d.sock", getpid());
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	unlink(path);
@@ -140,6 +158,7 @@ static void run(bool inband)
 	t_true(dev);
 	t_eq(0, vhostctl_vu_protocol_features(dev, &pf));
 	t_eq(inband, !!(pf & PF(INBAND_NOTIFICATIONS)));
+	t_eq(inband, !!(pf & PF(CROSS_ENDIAN)));
 	t_eq(0, vhostctl_dev_set_owner(dev));
 	t_eq(0, vhostctl_dev_set_vring_call(dev, 0, -1));
 	/* The backend's calls are served while the kick's acknowledgement is awaited. */
@@ -152,17 +171,29 @@ static void run(bool inband)
 		for (int i = 0; i < 3; i++)
 			t_eq(0, vhostctl_vu_kick(dev, 0));
 		t_eq(-ENOBUFS, vhostctl_vu_kick(dev, 2));
+		t_eq(0, vhostctl_vu_set_vring_endian(dev, 1, 1));
+		t_eq(0, vhostctl_vu_set_vring_endian(dev, 1, 0));
+		t_eq(-EIO, vhostctl_vu_set_vring_endian(dev, 1, 1));
+		t_eq(-ENOBUFS, vhostctl_vu_set_vring_endian(dev, 2, 1));
 	} else {
 		t_eq(0, vhostctl_vu_inband_calls(dev, 0));
 		t_eq(1, p.replies[0]);
 		t_eq(1, p.replies[1]);
 		t_eq(-EOPNOTSUPP, vhostctl_vu_kick(dev, 0));
+		t_eq(-EOPNOTSUPP, vhostctl_vu_set_vring_endian(dev, 1, 1));
 	}
 	t_eq(-ENOBUFS, vhostctl_vu_inband_calls(dev, 2));
 	/* A request with a reply: the kicks before it have been read. */
 	t_eq(0, vhostctl_dev_get_features(dev, &f));
 	t_eq(inband ? 3 : 0, p.kicks);
 	t_eq(0, p.bad_kicks);
+	if (inband) {
+		t_eq(3, p.nendian);
+		t_eq(1u << 8 | 1, p.endian[0]);
+		t_eq(1u << 8 | 0, p.endian[1]);
+	} else {
+		t_eq(0, p.nendian);
+	}
 	vhostctl_dev_close(dev);
 	pthread_join(th, NULL);
 	if (p.chan >= 0)
