@@ -8,9 +8,15 @@
 #   make run      build, boot the test VM and show what vhostctl does
 #   make stress   each host test STRESS_RUNS times pinned beside a CPU hog,
 #                 then STRESS_BOOTS VM boots with the CPUs loaded
+#   make install  the library, headers, .pc, man pages, the CLI and its
+#                 completion, and the module's sources for DKMS; PREFIX,
+#                 DESTDIR, LIBDIR, MANDIR, ... as in mk/install.mk
+#   make uninstall  remove exactly what make install put there
+#   make htmldocs the documentation as HTML, in build/htmldocs
 #   V=1           show full commands
 
 include mk/common.mk
+include mk/install.mk
 
 all: lib cli selftests kmod bench
 
@@ -40,6 +46,26 @@ kmod:
 check:
 	$(Q)tools/check.sh
 
+# The module's sources go where DKMS builds them from, with the VERSION
+# file that its Kbuild reads and a dkms.conf carrying the same version.
+KMOD_SRC := $(wildcard kmod/Kbuild kmod/Makefile kmod/*.c kmod/*.h)
+KMOD_SRC := $(filter-out %.mod.c,$(KMOD_SRC))
+
+install: lib cli
+	$(Q)$(MAKE) --no-print-directory -C libvhostctl install
+	$(Q)$(MAKE) --no-print-directory -C tools/vhostctl install
+	$(INSTALL) -d $(DESTDIR)$(DKMS_SRCDIR)
+	$(INSTALL) -m 0644 $(KMOD_SRC) VERSION $(DESTDIR)$(DKMS_SRCDIR)/
+	sed 's|@VERSION@|$(VERSION)|' dkms.conf >$(DESTDIR)$(DKMS_SRCDIR)/dkms.conf
+	chmod 0644 $(DESTDIR)$(DKMS_SRCDIR)/dkms.conf
+
+uninstall:
+	$(Q)$(MAKE) --no-print-directory -C libvhostctl uninstall
+	$(Q)$(MAKE) --no-print-directory -C tools/vhostctl uninstall
+	rm -f $(addprefix $(DESTDIR)$(DKMS_SRCDIR)/,$(notdir $(KMOD_SRC)) VERSION dkms.conf)
+	-rmdir $(DESTDIR)$(DKMS_SRCDIR) 2>/dev/null
+	$(call prune_dirs,$(DESTDIR)$(dir $(DKMS_SRCDIR)))
+
 run:
 	$(Q)tools/run.sh
 
@@ -53,4 +79,4 @@ clean:
 	$(Q)if [ -f kmod/Makefile ]; then $(MAKE) --no-print-directory -C kmod clean KDIR=/nonexistent 2>/dev/null || true; fi
 	rm -rf $(BUILD)
 
-.PHONY: all deps lib cli selftests kmod bench check run stress clean
+.PHONY: all deps lib cli selftests kmod bench check run stress clean install uninstall

@@ -71,9 +71,18 @@ struct vsim_vq {
 	struct vdpa_callback cb;
 };
 
-/* Per-class hooks; one static instance for net and one for blk. */
+/* Per-class facts and hooks; one static instance for net and one for blk. */
 struct vsim_class {
 	u32 device_id;
+	/* Offered by default; an add's device_features may only narrow it. */
+	u64 features;
+	/* Bits an add's device_features must keep. */
+	u64 required_features;
+	u32 ngroups;
+	u32 nas;
+	/* Size of the class's struct, which starts with a struct vsim_dev. */
+	size_t alloc_size;
+	u32 config_size;
 	/* Processes ready queues; called by the worker with dev->lock held. */
 	void (*work)(struct vsim_dev *dev);
 	/* Refreshes volatile config fields; called with config_lock held. */
@@ -150,14 +159,19 @@ static inline bool vsim_has(struct vsim_dev *dev, unsigned int bit)
 extern unsigned int vsim_drop_every;
 extern unsigned int vsim_delay_us;
 
+/* What a class's dev_add asks of vsim_create() for one device. */
+struct vsim_attr {
+	const struct vsim_class *cls;
+	const char *name;
+	/* The netlink add's attributes; device_features is checked here. */
+	const struct vdpa_dev_set_config *config;
+	u32 nvqs;
+};
+
 /* vsim_core.c */
-struct vsim_dev *vsim_create(const struct vsim_class *cls, const char *name,
-			     struct device *parent, size_t alloc_size,
-			     u32 nvqs, u32 ngroups, u32 nas, u64 features,
-			     u32 config_size);
+struct vsim_dev *vsim_create(const struct vsim_attr *attr);
 void vsim_schedule(struct vsim_dev *dev);
 void vsim_needs_reset(struct vsim_dev *dev, struct vsim_vq *vq);
-bool vsim_fail_next_add(void);
 
 /* vsim_ring.c */
 int vsim_pop(struct vsim_dev *dev, struct vsim_vq *vq, u16 vq_idx,

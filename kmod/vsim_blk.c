@@ -5,6 +5,8 @@
  * touched.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/vmalloc.h>
@@ -233,47 +235,36 @@ static const struct vsim_class vsim_blk_class = {
 	.vq_group	= vsim_blk_vq_group,
 	.vq_desc_group	= vsim_blk_vq_desc_group,
 	.free		= vsim_blk_free,
+	.features	= VSIM_BLK_FEATURES,
+	.required_features = VSIM_BLK_REQUIRED,
+	.ngroups	= VSIM_BLK_NGROUPS,
+	.nas		= VSIM_BLK_NAS,
+	.alloc_size	= sizeof(struct vsim_blk),
+	.config_size	= sizeof(struct virtio_blk_config),
 };
 
 static int vsim_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 			    const struct vdpa_dev_set_config *config)
 {
+	const struct vsim_attr attr = {
+		.cls	= &vsim_blk_class,
+		.name	= name,
+		.config	= config,
+		.nvqs	= 1,
+	};
 	unsigned int mb = READ_ONCE(capacity_mb);
-	u64 features = VSIM_BLK_FEATURES;
 	struct virtio_blk_config *cfg;
 	struct vsim_dev *sim;
 	struct vsim_blk *blk;
 	int ret;
 
-	if (vsim_fail_next_add()) {
-		pr_info("vhostctl_sim: failing add of %s (fail_next_add)\n",
-			name);
-		return -EIO;
-	}
-	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_FEATURES)) {
-		if (config->device_features & ~VSIM_BLK_FEATURES) {
-			pr_warn("vhostctl_sim: %s: unsupported device_features 0x%llx\n",
-				name,
-				config->device_features & ~VSIM_BLK_FEATURES);
-			return -EINVAL;
-		}
-		if ((config->device_features & VSIM_BLK_REQUIRED) !=
-		    VSIM_BLK_REQUIRED) {
-			pr_warn("vhostctl_sim: %s: device_features must include VERSION_1 and ACCESS_PLATFORM\n",
-				name);
-			return -EINVAL;
-		}
-		features = config->device_features;
-	}
 	if (!mb || mb > VSIM_BLK_MAX_MB) {
-		pr_warn("vhostctl_sim: %s: capacity_mb %u outside [1, %u]\n",
+		pr_warn("%s: capacity_mb %u outside [1, %u]\n",
 			name, mb, VSIM_BLK_MAX_MB);
 		return -EINVAL;
 	}
 
-	sim = vsim_create(&vsim_blk_class, name, NULL, sizeof(*blk), 1,
-			  VSIM_BLK_NGROUPS, VSIM_BLK_NAS, features,
-			  sizeof(struct virtio_blk_config));
+	sim = vsim_create(&attr);
 	if (IS_ERR(sim))
 		return PTR_ERR(sim);
 	blk = to_blk(sim);

@@ -7,6 +7,8 @@
  * vsim_blk.c, the ring accessor in vsim_ring.c.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/bitmap.h>
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
@@ -18,6 +20,7 @@
 #include <linux/sysfs.h>
 #include <linux/vhost_types.h>
 #include <linux/virtio_config.h>
+#include <uapi/linux/vdpa.h>
 #include "vsim.h"
 
 #define VSIM_VENDOR_ID		0
@@ -67,9 +70,32 @@ static const struct kernel_param_ops vsim_live_ops = {
 module_param_cb(live_devices, &vsim_live_ops, NULL, 0444);
 MODULE_PARM_DESC(live_devices, "Devices allocated and not yet freed (leak check)");
 
-bool vsim_fail_next_add(void)
+/*
+ * The device features of a new device: the class's, or the subset that the
+ * add asked for. dev_add has no extack in 6.12: say why in the log and
+ * return the errno the netlink caller sees.
+ */
+static int vsim_add_features(const struct vsim_attr *attr, u64 *features)
 {
-	return xchg(&fail_next_add, false);
+	const struct vsim_class *cls = attr->cls;
+	u64 want;
+
+	*features = cls->features;
+	if (!(attr->config->mask & BIT_ULL(VDPA_ATTR_DEV_FEATURES)))
+		return 0;
+	want = attr->config->device_features;
+	if (want & ~cls->features) {
+		pr_warn("%s: unsupported device_features 0x%llx\n",
+			attr->name, want & ~cls->features);
+		return -EINVAL;
+	}
+	if ((want & cls->required_features) != cls->required_features) {
+		pr_warn("%s: device_features lack required bits 0x%llx\n",
+			attr->name, cls->required_features & ~want);
+		return -EINVAL;
+	}
+	*features = want;
+	return 0;
 }
 
 static struct vsim_vq *vsim_get_vq(struct vsim_dev *dev, u16 idx)
@@ -892,26 +918,37 @@ static const struct vdpa_config_ops vsim_dma_ops = {
 /*
  * vsim_create - allocate a device of a class, not yet registered
  *
+ * Every add goes through here: the fail_next_add fault injection and the
+ * device_features check are done once, for every class.
+ *
  * On error after the vdpa device exists, put_device() runs vsim_free(),
  * which copes with a partly set up device; the classes rely on that.
  */
-struct vsim_dev *vsim_create(const struct vsim_class *cls, const char *name,
-			     struct device *parent, size_t alloc_size,
-			     u32 nvqs, u32 ngroups, u32 nas, u64 features,
-			     u32 config_size)
+struct vsim_dev *vsim_create(const struct vsim_attr *attr)
 {
+	const struct vsim_class *cls = attr->cls;
+	u32 ngroups = cls->ngroups, nas = cls->nas, nvqs = attr->nvqs;
 	const struct vdpa_config_ops *ops;
 	struct vdpa_device *vdpa;
 	struct vsim_dev *dev;
 	unsigned int i;
+	u64 features;
 	int ret;
 
-	if (ngroups > VSIM_MAX_GROUPS || nas > VSIM_MAX_AS || !nvqs)
+	if (xchg(&fail_next_add, false)) {
+		pr_info("failing add of %s (fail_next_add)\n", attr->name);
+		return ERR_PTR(-EIO);
+	}
+	ret = vsim_add_features(attr, &features);
+	if (ret)
+		return ERR_PTR(ret);
+	if (ngroups > VSIM_MAX_GROUPS || nas > VSIM_MAX_AS || !nvqs ||
+	    cls->alloc_size < sizeof(*dev))
 		return ERR_PTR(-EINVAL);
 
 	ops = batch_mapping ? &vsim_batch_ops : &vsim_dma_ops;
-	vdpa = __vdpa_alloc_device(NULL, ops, ngroups, nas, alloc_size, name,
-				   use_va);
+	vdpa = __vdpa_alloc_device(NULL, ops, ngroups, nas, cls->alloc_size,
+				   attr->name, use_va);
 	if (IS_ERR(vdpa))
 		return ERR_CAST(vdpa);
 
@@ -927,7 +964,7 @@ struct vsim_dev *vsim_create(const struct vsim_class *cls, const char *name,
 	dev->ngroups = ngroups;
 	dev->nas = nas;
 	dev->dev_features = features;
-	dev->config_size = config_size;
+	dev->config_size = cls->config_size;
 	for (i = 0; i < nas; i++) {
 		vhost_iotlb_init(&dev->iotlb[i], max_iotlb_entries, 0);
 		dev->as_pt[i] = true;
@@ -935,7 +972,7 @@ struct vsim_dev *vsim_create(const struct vsim_class *cls, const char *name,
 
 	ret = -ENOMEM;
 	dev->vqs = kcalloc(nvqs, sizeof(*dev->vqs), GFP_KERNEL);
-	dev->config = kzalloc(config_size, GFP_KERNEL);
+	dev->config = kzalloc(cls->config_size, GFP_KERNEL);
 	dev->req = kzalloc(sizeof(*dev->req), GFP_KERNEL);
 	dev->db_pages = kcalloc(nvqs, sizeof(*dev->db_pages), GFP_KERNEL);
 	dev->db_live = bitmap_zalloc(nvqs, GFP_KERNEL);
@@ -951,7 +988,7 @@ struct vsim_dev *vsim_create(const struct vsim_class *cls, const char *name,
 		WRITE_ONCE(*vsim_db_word(dev, i), VSIM_DB_IDLE);
 	}
 
-	dev->worker = kthread_create_worker(0, "vsim %s", name);
+	dev->worker = kthread_create_worker(0, "vsim %s", attr->name);
 	if (IS_ERR(dev->worker)) {
 		ret = PTR_ERR(dev->worker);
 		dev->worker = NULL;
@@ -1026,7 +1063,7 @@ static void __exit vsim_exit(void)
 	vsim_net_exit();
 	/* every device was deleted above and freed on its last reference */
 	if (atomic_read(&vsim_live))
-		pr_err("vhostctl_sim: %d devices not freed at unload\n",
+		pr_err("%d devices not freed at unload\n",
 		       atomic_read(&vsim_live));
 }
 
@@ -1036,3 +1073,4 @@ module_exit(vsim_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("vhostctl project");
 MODULE_DESCRIPTION("vhostctl software vDPA device: net loopback and RAM block");
+MODULE_VERSION(VSIM_VERSION);

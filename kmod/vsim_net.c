@@ -6,6 +6,8 @@
  * accepts MAC_ADDR_SET and MQ_VQ_PAIRS_SET.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/etherdevice.h>
 #include <linux/nospec.h>
 #include <linux/slab.h>
@@ -370,48 +372,36 @@ static const struct vsim_class vsim_net_class = {
 	.vq_desc_group	= vsim_net_vq_desc_group,
 	.reset		= vsim_net_reset,
 	.free		= vsim_net_free,
+	.features	= VSIM_NET_FEATURES,
+	.required_features = VSIM_NET_REQUIRED,
+	.ngroups	= VSIM_NET_NGROUPS,
+	.nas		= VSIM_NET_NAS,
+	.alloc_size	= sizeof(struct vsim_net),
+	.config_size	= sizeof(struct virtio_net_config),
 };
 
 static int vsim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 			    const struct vdpa_dev_set_config *config)
 {
+	struct vsim_attr attr = {
+		.cls	= &vsim_net_class,
+		.name	= name,
+		.config	= config,
+	};
 	struct virtio_net_config *cfg;
-	u64 features = VSIM_NET_FEATURES;
 	u16 max_vqp = 1, mtu = ETH_DATA_LEN;
 	struct vsim_dev *sim;
 	struct vsim_net *net;
 	u8 mac[ETH_ALEN];
-	u32 nvqs;
 	int ret;
-
-	if (vsim_fail_next_add()) {
-		pr_info("vhostctl_sim: failing add of %s (fail_next_add)\n",
-			name);
-		return -EIO;
-	}
 
 	/*
 	 * dev_add has no extack in 6.12: say why in the log, return the
 	 * errno the netlink caller sees.
 	 */
-	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_FEATURES)) {
-		if (config->device_features & ~VSIM_NET_FEATURES) {
-			pr_warn("vhostctl_sim: %s: unsupported device_features 0x%llx\n",
-				name,
-				config->device_features & ~VSIM_NET_FEATURES);
-			return -EINVAL;
-		}
-		if ((config->device_features & VSIM_NET_REQUIRED) !=
-		    VSIM_NET_REQUIRED) {
-			pr_warn("vhostctl_sim: %s: device_features must include VERSION_1 and ACCESS_PLATFORM\n",
-				name);
-			return -EINVAL;
-		}
-		features = config->device_features;
-	}
 	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MACADDR)) {
 		if (!is_valid_ether_addr(config->net.mac)) {
-			pr_warn("vhostctl_sim: %s: invalid MAC address\n",
+			pr_warn("%s: invalid MAC address\n",
 				name);
 			return -EINVAL;
 		}
@@ -422,7 +412,7 @@ static int vsim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MTU)) {
 		mtu = config->net.mtu;
 		if (mtu < ETH_MIN_MTU || mtu > VSIM_NET_MAX_MTU) {
-			pr_warn("vhostctl_sim: %s: mtu %u outside [%u, %u]\n",
+			pr_warn("%s: mtu %u outside [%u, %u]\n",
 				name, mtu, ETH_MIN_MTU, VSIM_NET_MAX_MTU);
 			return -EINVAL;
 		}
@@ -430,29 +420,28 @@ static int vsim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MAX_VQP)) {
 		max_vqp = config->net.max_vq_pairs;
 		if (!max_vqp || max_vqp > VSIM_NET_MAX_VQP) {
-			pr_warn("vhostctl_sim: %s: max_vqp %u outside [1, %u]\n",
+			pr_warn("%s: max_vqp %u outside [1, %u]\n",
 				name, max_vqp, VSIM_NET_MAX_VQP);
-			return -EINVAL;
-		}
-		if (max_vqp > 1 && !(features & BIT_ULL(VIRTIO_NET_F_MQ))) {
-			pr_warn("vhostctl_sim: %s: max_vqp > 1 needs MQ\n",
-				name);
 			return -EINVAL;
 		}
 	}
 
-	nvqs = 2 * max_vqp + 1;
-	sim = vsim_create(&vsim_net_class, name, NULL, sizeof(*net), nvqs,
-			  VSIM_NET_NGROUPS, VSIM_NET_NAS, features,
-			  sizeof(struct virtio_net_config));
+	attr.nvqs = 2 * max_vqp + 1;
+	sim = vsim_create(&attr);
 	if (IS_ERR(sim))
 		return PTR_ERR(sim);
 	net = to_net(sim);
 	net->max_vqp = max_vqp;
 	net->cur_vqp = 1;
 
+	ret = -EINVAL;
+	if (max_vqp > 1 && !(sim->dev_features & BIT_ULL(VIRTIO_NET_F_MQ))) {
+		pr_warn("%s: max_vqp > 1 needs MQ\n", name);
+		goto err_put_device;
+	}
+
 	ret = -ENOMEM;
-	net->qstats = kcalloc(nvqs, sizeof(*net->qstats), GFP_KERNEL);
+	net->qstats = kcalloc(attr.nvqs, sizeof(*net->qstats), GFP_KERNEL);
 	net->buf = kvmalloc(VSIM_NET_BUF_LEN, GFP_KERNEL);
 	if (!net->qstats || !net->buf)
 		goto err_put_device;
@@ -464,7 +453,7 @@ static int vsim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	cfg->mtu = (__force __virtio16)cpu_to_le16(mtu);
 
 	sim->vdpa.mdev = &vsim_net_mgmt;
-	ret = _vdpa_register_device(&sim->vdpa, nvqs);
+	ret = _vdpa_register_device(&sim->vdpa, attr.nvqs);
 	if (ret)
 		goto err_put_device;
 	return 0;

@@ -9,6 +9,8 @@
  * which marks the device NEEDS_RESET and stops the queue.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/nospec.h>

@@ -5,6 +5,8 @@
 
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 BUILD ?= $(TOP)/build
+# The one version of the library, the CLI, the .pc and the module.
+VERSION := $(shell cat $(TOP)/VERSION)
 
 CC ?= cc
 CXX ?= c++

@@ -41,8 +41,14 @@ if [ -f kmod/Makefile ]; then
 	echo "  kmod/ is checkpatch clean"
 fi
 
-stage "tool tests (deps.sh, programs the scripts call)"
-{ tools/tests/deps_test.sh; tools/tests/programs_test.py; } 2>&1 | tee "$build/check/tools.log"
+stage "tool tests (deps.sh, programs the scripts call, install, symbols, DKMS)"
+{
+	tools/tests/deps_test.sh
+	tools/tests/programs_test.py
+	tools/tests/symbols_test.sh
+	tools/tests/install_test.sh
+	tools/tests/dkms_test.sh
+} 2>&1 | tee "$build/check/tools.log"
 
 # The VM runs its vCPUs in one host thread: the host tests run beside it,
 # on the other CPU, and the VM's output is shown when both are done.
@@ -56,6 +62,9 @@ vm_pid=$!
 stage "host tests (the VM boots and runs the selftests meanwhile)"
 make --no-print-directory -C libvhostctl check WERROR=1 2>&1 | tee "$build/check/host.log"
 host_rc=${PIPESTATUS[0]}
+# The CLI's tests (tools/vhostctl/tests) add their own "host:" line.
+make --no-print-directory -C tools/vhostctl check WERROR=1 2>&1 | tee -a "$build/check/host.log"
+[ "${PIPESTATUS[0]}" = 0 ] || host_rc=1
 stage_end
 
 printf '\n== selftests in the VM\n'
@@ -66,7 +75,9 @@ stage_names+=("selftests in the VM (beside the host tests)")
 stage_secs+=("$((SECONDS - vm_t0))")
 
 counts() { sed -n "s/^$1: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p" "$2" | tail -n 1; }
-read -r hp hf hs <<<"$(counts host "$build/check/host.log")"
+# One "host:" line from the library's tests, one from the CLI's: both must be there.
+read -r hp hf hs <<<"$(sed -n 's/^host: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' \
+	"$build/check/host.log" | awk '{ p += $1; f += $2; s += $3 } END { if (NR == 2) print p, f, s }')"
 read -r vp vf vs <<<"$(counts selftests "$build/check/vm.log")"
 ok=1
 # The tool tests print a "tools:" line each; a missing line is a failure.
@@ -74,7 +85,7 @@ tp=0 tf=0
 while read -r p f; do
 	tp=$((tp + p)) tf=$((tf + f))
 done < <(sed -n 's/^tools: \([0-9]*\) passed, \([0-9]*\) failed, 0 skipped$/\1 \2/p' "$build/check/tools.log")
-[ "$(grep -c '^tools: ' "$build/check/tools.log")" = 2 ] || { echo "check: error: a tool test did not finish" >&2; tf=$((tf + 1)); }
+[ "$(grep -c '^tools: ' "$build/check/tools.log")" = 5 ] || { echo "check: error: a tool test did not finish" >&2; tf=$((tf + 1)); }
 [ "$tf" = 0 ] || ok=
 if [ -z "${hp:-}" ]; then
 	echo "check: error: the host tests did not run to the end" >&2

@@ -10,6 +10,10 @@
 int cmd_dev(int argc, char **argv);
 int cmd_mgmtdev(int argc, char **argv);
 int cmd_vdpa(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+
+/* dev show of a vhost-user backend's socket, given as unix:PATH (user.c). */
+int user_show(const char *arg);
 
 /* Features as names; @dev_id selects the device-specific names (1 net, 19 vsock). */
 void print_features(const char *name, uint64_t f, unsigned int dev_id);

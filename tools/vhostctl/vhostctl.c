@@ -253,10 +253,17 @@ static int dev_show(int argc, char **argv)
 	}
 	print_open_object("dev");
 	for (int i = 0; i < argc; i++) {
-		struct vhostctl_dev *dev = vhostctl_dev_open(argv[i], NULL);
+		struct vhostctl_dev *dev = NULL;
 		uint64_t f;
 		int r;
 
+		if (!strncmp(argv[i], "unix:", 5)) {
+			r = user_show(argv[i]);
+			if (r)
+				ret = r;
+			continue;
+		}
+		dev = vhostctl_dev_open(argv[i], NULL);
 		if (!dev) {
 			r = -errno;
 			fprintf(stderr, "Error: %s: %s\n", argv[i], strerror(errno));
@@ -291,10 +298,10 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: vhostctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
-		"where  OBJECT := { dev | mgmtdev | vdpa }\n"
+		"where  OBJECT := { dev | mgmtdev | vdpa | user }\n"
 		"       OPTIONS := { -V[ersion] | -j[son] | -p[retty] }\n"
 		"\n"
-		"       vhostctl dev show PATH...   (vhost-net, vhost-vsock, vhost-vdpa-N)\n"
+		"       vhostctl dev show DEV...   (vhost-net, vhost-vsock, vhost-vdpa-N, unix:PATH)\n"
 		"       vhostctl mgmtdev show [ [BUS/]NAME ]\n"
 		"       vhostctl vdpa show [ NAME ]\n"
 		"       vhostctl vdpa add name NAME mgmtdev [BUS/]NAME [ mac MAC ] [ mtu N ]\n"
@@ -302,7 +309,9 @@ static void usage(FILE *f)
 		"       vhostctl vdpa del NAME\n"
 		"       vhostctl vdpa set name NAME mac MAC\n"
 		"       vhostctl vdpa config show [ NAME ]\n"
-		"       vhostctl vdpa vstats show NAME qidx N\n");
+		"       vhostctl vdpa vstats show NAME qidx N\n"
+		"       vhostctl user serve { net | blk } unix:PATH [ queues N ] [ listen | connect ] ...\n"
+		"       vhostctl user probe unix:PATH\n");
 }
 
 int cmd_dev(int argc, char **argv)
@@ -338,7 +347,7 @@ int main(int argc, char **argv)
 			pretty = true;
 			break;
 		case 'V':
-			printf("vhostctl %d.%d\n", VHOSTCTL_VERSION_MAJOR, VHOSTCTL_VERSION_MINOR);
+			printf("vhostctl %s\n", vhostctl_version());
 			return 0;
 		case 'h':
 			usage(stdout);
@@ -362,6 +371,8 @@ int main(int argc, char **argv)
 		cmd = cmd_mgmtdev;
 	} else if (matches(argv[0], "vdpa")) {
 		cmd = cmd_vdpa;
+	} else if (matches(argv[0], "user")) {
+		cmd = cmd_user;
 	} else {
 		fprintf(stderr, "Object \"%s\" is unknown, try \"vhostctl help\".\n", argv[0]);
 		return 1;

@@ -22,8 +22,9 @@ extern "C" {
 
 #define VHOSTCTL_API __attribute__((visibility("default")))
 
+/* The version of these headers; vhostctl_version() gives the library's. */
 #define VHOSTCTL_VERSION_MAJOR 0
-#define VHOSTCTL_VERSION_MINOR 1
+#define VHOSTCTL_VERSION_MINOR 2
 
 /**
  * VHOSTCTL_OPTS_INIT() - declare an options struct with its size filled in
@@ -75,6 +76,13 @@ struct vhostctl_dev_opts {
 	void *log_ctx;
 	int log_level;
 };
+
+/**
+ * vhostctl_version() - the version of the library running
+ *
+ * Return: "MAJOR.MINOR.PATCH", a static string; never NULL.
+ */
+VHOSTCTL_API const char *vhostctl_version(void);
 
 /** struct vhostctl_dev - a vhost device handle (opaque) */
 struct vhostctl_dev;
