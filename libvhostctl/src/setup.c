@@ -45,9 +45,26 @@ static int setup_status(struct vhostctl_dev *dev, uint8_t add)
 	return r;
 }
 
-static void setup_stop(struct vhostctl_dev *dev, struct vhostctl_vq **vqs, unsigned int n,
-		       unsigned int flags)
+/*
+ * Whether fd -1 unbinds a ring's eventfd.  On vhost-user it is the "no fd"
+ * flag, which asks the backend to poll the ring: a stopped ring's fds are
+ * left alone there (GET_VRING_BASE already made the backend drop them).
+ */
+static bool fd_unbinds(const struct vhostctl_dev *dev)
 {
+	return dev->transport != VHOSTCTL_TRANSPORT_USER;
+}
+
+/*
+ * Undo a failed set-up: stop each ring the device was given (GET_VRING_BASE)
+ * before its fds are touched, since a running ring may be in use.
+ * @attached: rings 0..attached-1 got their messages (and maybe ring
+ * @attached partly).
+ */
+static void setup_stop(struct vhostctl_dev *dev, struct vhostctl_vq **vqs, unsigned int n,
+		       unsigned int attached, unsigned int flags)
+{
+	unsigned int base;
 	int e = errno;
 
 	if (flags & VHOSTCTL_SETUP_VSOCK)
@@ -55,10 +72,15 @@ static void setup_stop(struct vhostctl_dev *dev, struct vhostctl_vq **vqs, unsig
 	for (unsigned int i = 0; i < n; i++) {
 		if (!vqs[i])
 			continue;
-		if (flags & VHOSTCTL_SETUP_NET_BACKEND)
-			vhostctl_net_set_backend(dev, i, -1);
-		vhostctl_dev_set_vring_kick(dev, i, -1);
-		vhostctl_dev_set_vring_call(dev, i, -1);
+		if (i <= attached) {
+			if (flags & VHOSTCTL_SETUP_NET_BACKEND)
+				vhostctl_net_set_backend(dev, i, -1);
+			vhostctl_dev_get_vring_base(dev, i, &base);
+			if (fd_unbinds(dev)) {
+				vhostctl_dev_set_vring_kick(dev, i, -1);
+				vhostctl_dev_set_vring_call(dev, i, -1);
+			}
+		}
 		vhostctl_vq_free(vqs[i]);
 		vqs[i] = NULL;
 	}
@@ -71,7 +93,7 @@ VHC_EXPORT int vhostctl_dev_setup(struct vhostctl_dev *dev, struct vhostctl_mem 
 {
 	struct vhostctl_setup_opts o;
 	uint64_t offered, f;
-	unsigned int i = 0;
+	unsigned int i = 0, attached = 0;
 	int r;
 
 	if (!dev || !mem || !vqs || !opts)
@@ -133,7 +155,7 @@ VHC_EXPORT int vhostctl_dev_setup(struct vhostctl_dev *dev, struct vhostctl_mem 
 		setup_fail(dev, "set_mem_table", ~0u, r);
 		goto err_reset_owner;
 	}
-	for (i = 0; i < o.nqueues; i++) {
+	for (i = 0; i < o.nqueues; i++, attached++) {
 		vqs[i] = vhostctl_vq_new(mem, i, o.queue_size, f, o.vq_opts);
 		if (!vqs[i]) {
 			r = -errno;
@@ -187,7 +209,7 @@ VHC_EXPORT int vhostctl_dev_setup(struct vhostctl_dev *dev, struct vhostctl_mem 
 	return 0;
 
 err_stop:
-	setup_stop(dev, vqs, o.nqueues, o.flags);
+	setup_stop(dev, vqs, o.nqueues, attached, o.flags);
 err_reset_owner:
 	if (dev->ops->virtio_status)
 		vhostctl_dev_reset(dev);
@@ -231,12 +253,14 @@ VHC_EXPORT int vhostctl_dev_teardown(struct vhostctl_dev *dev, struct vhostctl_v
 		r = vhostctl_dev_get_vring_base(dev, i, &base);
 		if (r && !first)
 			first = setup_fail(dev, "get_vring_base", i, r);
-		r = vhostctl_dev_set_vring_kick(dev, i, -1);
-		if (r && !first)
-			first = setup_fail(dev, "set_vring_kick", i, r);
-		r = vhostctl_dev_set_vring_call(dev, i, -1);
-		if (r && !first)
-			first = setup_fail(dev, "set_vring_call", i, r);
+		if (fd_unbinds(dev)) {
+			r = vhostctl_dev_set_vring_kick(dev, i, -1);
+			if (r && !first)
+				first = setup_fail(dev, "set_vring_kick", i, r);
+			r = vhostctl_dev_set_vring_call(dev, i, -1);
+			if (r && !first)
+				first = setup_fail(dev, "set_vring_call", i, r);
+		}
 		vhostctl_vq_free(vqs[i]);
 		vqs[i] = NULL;
 	}

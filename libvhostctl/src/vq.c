@@ -387,10 +387,11 @@ VHC_EXPORT int vhostctl_vq_attach(struct vhostctl_vq *vq, struct vhostctl_dev *d
 		r = vhostctl_dev_set_vring_base(dev, vq->index, base);
 	if (!r)
 		r = vhostctl_dev_set_vring_addr(dev, &a);
-	if (!r)
-		r = vhostctl_dev_set_vring_kick(dev, vq->index, vq->kick_fd);
+	/* Call before kick: a device may serve the ring as soon as it has the kick. */
 	if (!r)
 		r = vhostctl_dev_set_vring_call(dev, vq->index, vq->call_fd);
+	if (!r)
+		r = vhostctl_dev_set_vring_kick(dev, vq->index, vq->kick_fd);
 	return r;
 }
 

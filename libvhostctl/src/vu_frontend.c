@@ -3,8 +3,10 @@
  * vhost-user frontend: the VHOSTCTL_TRANSPORT_USER ops of the device handle.
  *
  * Messages that need no answer are pipelined; with REPLY_ACK the ones whose
- * failure matters (memory table, config, inflight, backend channel) ask for
- * an acknowledgement.  Replies are checked strictly (flags exactly
+ * failure matters (memory table, config, inflight, backend channel) and the
+ * ring fd messages ask for an acknowledgement.  A ring is handed to the
+ * caller only once the backend has taken its fds: acknowledged, or followed
+ * by a request that has a reply.  Replies are checked strictly (flags exactly
  * VERSION|REPLY, the same request, the expected size).  Everything sent is
  * remembered so that vhostctl_vu_reconnect() can replay it to a restarted
  * backend.
@@ -32,6 +34,10 @@
 	 VHC_BIT(VHOSTCTL_VU_PF_CONFIGURE_MEM_SLOTS) |                          \
 	 VHC_BIT(VHOSTCTL_VU_PF_STATUS) | VHC_BIT(VHOSTCTL_VU_PF_DEVICE_STATE))
 
+/* Negotiated only when the caller names them in opts.protocol_features. */
+#define FE_OPT_IN_FEATURES                                                     \
+	(VHC_BIT(VHOSTCTL_VU_PF_INBAND_NOTIFICATIONS) | VHC_BIT(VHOSTCTL_VU_PF_CROSS_ENDIAN))
+
 #define FD_UNSET (-2)
 
 struct fe_vring {
@@ -42,6 +48,8 @@ struct fe_vring {
 	bool base_set;
 	int kick, call, err;	/* the caller's fds (borrowed), FD_UNSET if never sent */
 	int enable;		/* -1 if never sent */
+	unsigned int inband_calls;	/* backend VRING_CALL requests served */
+	int endian;		/* SET_VRING_ENDIAN's, -1 if never sent */
 };
 
 /* Frontend state; the handle is used by one thread at a time. */
@@ -609,14 +617,35 @@ static int vu_get_vring_base(struct vhostctl_dev *dev, unsigned int index, unsig
 	*base = m.p.state.num;
 	fe->vr[index].base = m.p.state.num;
 	fe->vr[index].base_set = true;
+	/*
+	 * The ring is stopped and the backend lets go of its fds (libvhost-user
+	 * closes kick and call): a reconnect must not start it again, nor pass
+	 * fds the caller may have closed since.
+	 */
+	fe->vr[index].kick = fe->vr[index].call = fe->vr[index].err = FD_UNSET;
 	return 0;
 }
 
+/*
+ * A ring fd message is acknowledged when REPLY_ACK is negotiated: a backend
+ * may start serving the ring on its kick, and must hold the call fd by then.
+ */
 static int send_vring_fd(struct vhostctl_dev *dev, uint32_t req, unsigned int index, int fd)
 {
 	uint64_t v = index | (fd < 0 ? VHC_VU_VRING_NOFD : 0);
 
-	return fe_call(dev, req, &v, 8, &fd, fd < 0 ? 0 : 1, false);
+	return fe_call(dev, req, &v, 8, &fd, fd < 0 ? 0 : 1, true);
+}
+
+/*
+ * Without REPLY_ACK, a request that has a reply: a backend handles messages
+ * in order, so everything sent before has been handled once it answers.
+ */
+static int fe_barrier(struct vhostctl_dev *dev)
+{
+	uint64_t f;
+
+	return fe_get_u64(dev, VHC_VU_GET_FEATURES, &f);
 }
 
 static int vu_set_vring_kick(struct vhostctl_dev *dev, unsigned int index, int fd)
@@ -624,6 +653,9 @@ static int vu_set_vring_kick(struct vhostctl_dev *dev, unsigned int index, int f
 	struct vu_fe *fe = dev->priv;
 	int r = check_index(dev, index) ?: send_vring_fd(dev, VHC_VU_SET_VRING_KICK, index, fd);
 
+	/* The ring is the caller's from here: the backend holds its fds. */
+	if (!r && !pf(fe, VHOSTCTL_VU_PF_REPLY_ACK))
+		r = fe_barrier(dev);
 	if (!r)
 		fe->vr[index].kick = fd;
 	return r;
@@ -841,14 +873,15 @@ VHC_EXPORT struct vhostctl_dev *vhostctl_vu_open(const char *path, const struct 
 	fe->path = strdup(path);
 	fe->server = o.server;
 	fe->timeout = o.timeout_ms > 0 ? o.timeout_ms : 5000;
-	fe->proto_mask = o.protocol_features ? o.protocol_features & FE_PROTOCOL_FEATURES :
-					       FE_PROTOCOL_FEATURES;
+	fe->proto_mask = o.protocol_features ?
+			 o.protocol_features & (FE_PROTOCOL_FEATURES | FE_OPT_IN_FEATURES) :
+			 FE_PROTOCOL_FEATURES;
 	fe->opt_queues = o.queues;
 	fe->chan = fe->infl_fd = -1;
 	fe->log_efd = FD_UNSET;
 	for (unsigned int i = 0; i < VHC_VU_MAX_QUEUES; i++) {
 		fe->vr[i].kick = fe->vr[i].call = fe->vr[i].err = FD_UNSET;
-		fe->vr[i].enable = -1;
+		fe->vr[i].enable = fe->vr[i].endian = -1;
 	}
 	if (!fe->path) {
 		free(fe);
@@ -1063,6 +1096,10 @@ VHC_EXPORT int vhostctl_vu_reconnect(struct vhostctl_dev *dev)
 			base = used;
 		r = send_state(dev, VHC_VU_SET_VRING_NUM, i, vr->num) ?:
 		    send_state(dev, VHC_VU_SET_VRING_BASE, i, base);
+		if (!r && vr->endian >= 0)
+			r = fe_call(dev, VHC_VU_SET_VRING_ENDIAN,
+				    &(struct vhc_vu_state){ .index = i, .num = (unsigned int)vr->endian },
+				    8, NULL, 0, true);
 		if (!r && vr->addr_set)
 			r = fe_call(dev, VHC_VU_SET_VRING_ADDR, &vr->addr, sizeof(vr->addr), NULL, 0,
 				    false);
@@ -1086,12 +1123,7 @@ VHC_EXPORT int vhostctl_vu_reconnect(struct vhostctl_dev *dev)
 			return vhc_ret(r);
 	}
 	/* A barrier: everything above has been handled when this is answered. */
-	{
-		uint64_t f;
-
-		r = fe_get_u64(dev, VHC_VU_GET_FEATURES, &f);
-	}
-	return vhc_ret(r);
+	return vhc_ret(fe_barrier(dev));
 }
 
 VHC_EXPORT int vhostctl_vu_backend_channel_fd(struct vhostctl_dev *dev)
@@ -1137,9 +1169,22 @@ static int fe_serve(struct vhostctl_dev *dev)
 			else
 				fe->config_changes++;
 			break;
+		case VHC_VU_BE_VRING_CALL:
+			/* The ring's used buffers, announced in-band (its call fd is NOFD). */
+			if (!pf(fe, VHOSTCTL_VU_PF_INBAND_NOTIFICATIONS) ||
+			    m.p.state.index >= fe->queues) {
+				vhc_log(dev, VHOSTCTL_LOG_WARNING,
+					"vhost-user backend VRING_CALL of ring %u refused",
+					m.p.state.index);
+				fe->be_requests++;
+				result = 1;
+			} else {
+				fe->vr[m.p.state.index].inband_calls++;
+			}
+			break;
 		default:
 			/*
-			 * IOTLB, host notifiers, in-band calls, shared objects and
+			 * IOTLB, host notifiers, in-band errors, shared objects and
 			 * shared memory need protocol features this frontend never
 			 * negotiates: refuse them (a failure reply when asked).
 			 */
@@ -1238,4 +1283,49 @@ VHC_EXPORT int vhostctl_vu_check_device_state(struct vhostctl_dev *dev)
 	if (r)
 		return vhc_ret(r);
 	return v ? vhc_err(EIO) : 0;
+}
+
+VHC_EXPORT int vhostctl_vu_kick(struct vhostctl_dev *dev, unsigned int index)
+{
+	struct vu_fe *fe = fe_of(dev);
+
+	if (!fe)
+		return vhc_err(dev ? ENOTTY : EINVAL);
+	if (!pf(fe, VHOSTCTL_VU_PF_INBAND_NOTIFICATIONS))
+		return vhc_err(EOPNOTSUPP);
+	if (index >= fe->queues)
+		return vhc_err(ENOBUFS);
+	/* Pipelined: a kick is a hint, and the spec gives it no reply. */
+	return vhc_ret(send_state(dev, VHC_VU_VRING_KICK, index, 0));
+}
+
+VHC_EXPORT int vhostctl_vu_inband_calls(struct vhostctl_dev *dev, unsigned int index)
+{
+	struct vu_fe *fe = fe_of(dev);
+
+	if (!fe)
+		return vhc_err(dev ? ENOTTY : EINVAL);
+	if (index >= fe->queues)
+		return vhc_err(ENOBUFS);
+	return (int)(fe->vr[index].inband_calls & INT32_MAX);
+}
+
+VHC_EXPORT int vhostctl_vu_set_vring_endian(struct vhostctl_dev *dev, unsigned int index,
+					    int big_endian)
+{
+	struct vu_fe *fe = fe_of(dev);
+	struct vhc_vu_state st = { .index = index, .num = big_endian ? 1 : 0 };
+	int r;
+
+	if (!fe)
+		return vhc_err(dev ? ENOTTY : EINVAL);
+	if (!pf(fe, VHOSTCTL_VU_PF_CROSS_ENDIAN))
+		return vhc_err(EOPNOTSUPP);
+	if (index >= fe->queues)
+		return vhc_err(ENOBUFS);
+	/* Only meaningful on a stopped ring: the backend reads it at the next start. */
+	r = fe_call(dev, VHC_VU_SET_VRING_ENDIAN, &st, sizeof(st), NULL, 0, true);
+	if (!r)
+		fe->vr[index].endian = (int)st.num;
+	return vhc_ret(r);
 }

@@ -62,12 +62,16 @@ struct vhostctl_setup_opts {
  * @negotiated: where to store the negotiated features, or NULL
  *
  * Steps: get features, set owner, set features, set mem table, then per
- * queue: create, set num/base/addr/kick/call (and enable where the
+ * queue: create, set num/base/addr/call/kick (and enable where the
  * transport has it), then start (net backend or vsock CID and running).
+ * On vhost-user each ring's fds are acknowledged (REPLY_ACK) or followed by
+ * a GET_FEATURES barrier before the ring is the caller's.
  * On vDPA the virtio status is walked too: reset, ACKNOWLEDGE, DRIVER,
  * features (plus ACCESS_PLATFORM when offered), FEATURES_OK read back,
  * memory table through the IOTLB, queues, DRIVER_OK last.
- * On failure everything done is undone, and vhostctl_dev_setup_step() names
+ * On failure everything done is undone: each ring given to the device is
+ * stopped (GET_VRING_BASE) before its fds are touched, and on vhost-user
+ * they are left alone.  vhostctl_dev_setup_step() names
  * the step that failed (the log callback gets a line too).
  *
  * Return: 0 or the failed step's -errno.
@@ -91,8 +95,9 @@ VHOSTCTL_API const char *vhostctl_dev_setup_step(const struct vhostctl_dev *dev)
  * @nqueues: how many
  *
  * Stops the device (detaches the net backend, or stops vsock), stops each
- * vring (GET_VRING_BASE), unbinds its eventfds and frees it; a vDPA device
- * is suspended first and reset last.  Carries on after an error and
+ * vring (GET_VRING_BASE), unbinds its eventfds (kernel and vDPA only: on
+ * vhost-user fd -1 would ask the backend to poll) and frees it; a vDPA
+ * device is suspended first and reset last.  Carries on after an error and
  * reports the first.
  *
  * Return: 0 or the first -errno (vhostctl_dev_setup_step() names it).

@@ -85,10 +85,13 @@ VHOSTCTL_API const char *vhostctl_vu_protocol_feature_name(unsigned int bit);
  * @log_ctx: passed to @log
  * @log_level: highest level passed to @log (0: VHOSTCTL_LOG_WARNING)
  * @server: non-zero: listen on the path and accept one backend; zero: connect
- * @queues: queue count to assume when the backend offers no MQ (virtio-fs
- *          style devices); 0 means 1.  With MQ, GET_QUEUE_NUM decides.
+ * @queues: queue count to assume when the backend offers no MQ (Rust
+ *          virtiofsd, or MQ masked); 0 means 1.  With MQ, GET_QUEUE_NUM
+ *          decides.
  * @protocol_features: protocol features to negotiate at most; 0 means every
- *                     one the library implements
+ *                     one the library implements, except
+ *                     INBAND_NOTIFICATIONS and CROSS_ENDIAN, negotiated
+ *                     only when named
  * @timeout_ms: how long to wait for the backend (connect retries, accept,
  *              each reply); 0 means 5000
  */
@@ -245,6 +248,51 @@ VHOSTCTL_API int vhostctl_vu_serve_backend(struct vhostctl_dev *dev);
  * Return: the count, or -errno.
  */
 VHOSTCTL_API int vhostctl_vu_config_changes(struct vhostctl_dev *dev);
+
+/**
+ * vhostctl_vu_kick() - kick a ring in-band (VRING_KICK message)
+ * @dev: a vhost-user handle with INBAND_NOTIFICATIONS negotiated (named in
+ *       opts.protocol_features: it is never negotiated by default)
+ * @index: the ring, whose kick was given as no fd
+ *
+ * For transports without eventfds: the backend learns of new buffers from
+ * the message instead of a kick eventfd.
+ *
+ * Return: 0, -EOPNOTSUPP without INBAND_NOTIFICATIONS, -ENOBUFS for a ring
+ * past the queue count, or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_kick(struct vhostctl_dev *dev, unsigned int index);
+
+/**
+ * vhostctl_vu_inband_calls() - backend VRING_CALL requests served for a ring
+ * @dev: a vhost-user handle
+ * @index: the ring
+ *
+ * With INBAND_NOTIFICATIONS a backend announces used buffers of a ring whose
+ * call was given as no fd with VRING_CALL on the backend channel;
+ * vhostctl_vu_serve_backend() counts them here (and refuses them without the
+ * feature, or for a ring past the queue count).
+ *
+ * Return: the count, or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_inband_calls(struct vhostctl_dev *dev, unsigned int index);
+
+/**
+ * vhostctl_vu_set_vring_endian() - byte order of a legacy device's ring
+ * @dev: a vhost-user handle with CROSS_ENDIAN negotiated (named in
+ *       opts.protocol_features: it is never negotiated by default)
+ * @index: the ring, stopped (before its kick)
+ * @big_endian: non-zero: big-endian; zero: little-endian
+ *
+ * SET_VRING_ENDIAN, acknowledged with REPLY_ACK, and replayed by
+ * vhostctl_vu_reconnect().  Only for legacy (pre-VERSION_1) devices of a
+ * guest whose byte order differs from the host's.
+ *
+ * Return: 0, -EOPNOTSUPP without CROSS_ENDIAN, -ENOBUFS for a ring past the
+ * queue count, -EIO when the backend refused, or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_set_vring_endian(struct vhostctl_dev *dev, unsigned int index,
+					      int big_endian);
 
 /**
  * vhostctl_vu_device_state() - save or load the backend's state (DEVICE_STATE)
