@@ -196,7 +196,29 @@ struct vhc_vu_msg {
 	unsigned int nfds;
 };
 
+/* Payload rule of a request: none known, none, exact size, a range, or variable. */
+enum { SZ_UNKNOWN, SZ_NONE, SZ_EXACT, SZ_RANGE, SZ_MEM, SZ_CONFIG, SZ_ANY };
+/* fd rule: how many fds a request carries. */
+enum { FD_NONE, FD_ONE, FD_VRING, FD_MEM, FD_OPT };
+/* Where a request carries its vring index: none, state.index, the low bits of u64. */
+enum { IDX_NONE, IDX_STATE, IDX_U64 };
+
+/*
+ * The facts of one request (vu_wire.c, one table): its name, payload and fd
+ * rules, the protocol feature it needs (gate: VHOSTCTL_VU_PF_* + 1, or 0),
+ * and where its vring index is.
+ */
+struct vhc_vu_req_info {
+	const char *name;
+	uint8_t sz;
+	uint8_t fd;
+	uint16_t min, max;
+	uint8_t gate;
+	uint8_t idx;
+};
+
 /* vu_wire.c */
+const struct vhc_vu_req_info *vhc_vu_req_info(uint32_t req);
 const char *vhc_vu_req_name(uint32_t req);
 const char *vhc_vu_be_req_name(uint32_t req);
 void vhc_vu_msg_init(struct vhc_vu_msg *m, uint32_t req, uint32_t flags, uint32_t size);

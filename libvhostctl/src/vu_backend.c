@@ -511,6 +511,9 @@ static int reply(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, uint32_t 
 {
 	m->hdr.flags = VHC_VU_VERSION | VHC_VU_REPLY;
 	m->hdr.size = size;
+	be_log(be, VHOSTCTL_LOG_DEBUG, "reply %s flags 0x%x size %u fds %u u64 0x%llx",
+	       vhc_vu_req_name(m->hdr.request), m->hdr.flags, size, nfds,
+	       size >= 8 ? (unsigned long long)m->p.u64 : 0ull);
 	return vhc_vu_send_fds(be->conn_fd, m, fds, nfds);
 }
 
@@ -518,46 +521,6 @@ static int reply_u64(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, uint6
 {
 	m->p.u64 = v;
 	return reply(be, m, 8, NULL, 0);
-}
-
-/* Which protocol feature a request needs, or -1. */
-static int req_gate(uint32_t req)
-{
-	switch (req) {
-	case VHC_VU_GET_QUEUE_NUM: return VHOSTCTL_VU_PF_MQ;
-	case VHC_VU_SET_BACKEND_REQ_FD: return VHOSTCTL_VU_PF_BACKEND_REQ;
-	case VHC_VU_GET_CONFIG:
-	case VHC_VU_SET_CONFIG: return VHOSTCTL_VU_PF_CONFIG;
-	case VHC_VU_GET_INFLIGHT_FD:
-	case VHC_VU_SET_INFLIGHT_FD: return VHOSTCTL_VU_PF_INFLIGHT_SHMFD;
-	case VHC_VU_RESET_DEVICE: return VHOSTCTL_VU_PF_RESET_DEVICE;
-	case VHC_VU_GET_MAX_MEM_SLOTS:
-	case VHC_VU_ADD_MEM_REG:
-	case VHC_VU_REM_MEM_REG: return VHOSTCTL_VU_PF_CONFIGURE_MEM_SLOTS;
-	case VHC_VU_SET_STATUS:
-	case VHC_VU_GET_STATUS: return VHOSTCTL_VU_PF_STATUS;
-	case VHC_VU_SET_DEVICE_STATE_FD:
-	case VHC_VU_CHECK_DEVICE_STATE: return VHOSTCTL_VU_PF_DEVICE_STATE;
-	case VHC_VU_SET_LOG_BASE: return VHOSTCTL_VU_PF_LOG_SHMFD;
-	case VHC_VU_SEND_RARP: return VHOSTCTL_VU_PF_RARP;
-	case VHC_VU_NET_SET_MTU: return VHOSTCTL_VU_PF_MTU;
-	case VHC_VU_SET_VRING_ENDIAN: return VHOSTCTL_VU_PF_CROSS_ENDIAN;
-	case VHC_VU_VRING_KICK: return VHOSTCTL_VU_PF_INBAND_NOTIFICATIONS;
-	case VHC_VU_GET_VRING_BASE_SKIP_DRAIN: return VHOSTCTL_VU_PF_GET_VRING_BASE_SKIP_DRAIN;
-	default: return -1;
-	}
-}
-
-static bool has_index(uint32_t req)
-{
-	switch (req) {
-	case VHC_VU_SET_VRING_NUM: case VHC_VU_SET_VRING_ADDR: case VHC_VU_SET_VRING_BASE:
-	case VHC_VU_GET_VRING_BASE: case VHC_VU_SET_VRING_ENABLE:
-	case VHC_VU_SET_VRING_KICK: case VHC_VU_SET_VRING_CALL: case VHC_VU_SET_VRING_ERR:
-		return true;
-	default:
-		return false;
-	}
 }
 
 #define STATE_MAGIC 0x53434856u /* "VHCS" */
@@ -569,18 +532,19 @@ static bool has_index(uint32_t req)
  */
 static int handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *why, size_t wl)
 {
+	const struct vhc_vu_req_info *ri = vhc_vu_req_info(m->hdr.request);
 	uint32_t req = m->hdr.request, idx = 0;
 	struct be_queue *vq = NULL;
-	int gate = req_gate(req), r, fd;
+	int r, fd;
 
-	if (gate >= 0 && !pf(be, gate)) {
-		snprintf(why, wl, "%s without protocol feature %s", vhc_vu_req_name(req),
-			 vhostctl_vu_protocol_feature_name((unsigned int)gate));
+	/* vhc_vu_check_request() passed: the request has a row. */
+	if (ri->gate && !pf(be, ri->gate - 1)) {
+		snprintf(why, wl, "%s without protocol feature %s", ri->name,
+			 vhostctl_vu_protocol_feature_name(ri->gate - 1u));
 		return -EPROTO;
 	}
-	if (has_index(req)) {
-		idx = req == VHC_VU_SET_VRING_KICK || req == VHC_VU_SET_VRING_CALL ||
-		      req == VHC_VU_SET_VRING_ERR ? (uint32_t)(m->p.u64 & VHC_VU_VRING_IDX_MASK) :
+	if (ri->idx != IDX_NONE) {
+		idx = ri->idx == IDX_U64 ? (uint32_t)(m->p.u64 & VHC_VU_VRING_IDX_MASK) :
 		      m->p.state.index;
 		if (idx >= be->o.num_queues) {
 			snprintf(why, wl, "%s: vring %u of %u", vhc_vu_req_name(req), idx,
@@ -985,8 +949,8 @@ static void conn_input(struct vhostctl_vu_backend *be)
 		return;
 	}
 	__atomic_add_fetch(&be->st_messages, 1, __ATOMIC_RELAXED);
-	be_log(be, VHOSTCTL_LOG_DEBUG, "request %s size %u fds %u", vhc_vu_req_name(m.hdr.request),
-	       m.hdr.size, m.nfds);
+	be_log(be, VHOSTCTL_LOG_DEBUG, "request %s flags 0x%x size %u fds %u",
+	       vhc_vu_req_name(m.hdr.request), m.hdr.flags, m.hdr.size, m.nfds);
 	need = (m.hdr.flags & VHC_VU_NEED_REPLY) && pf(be, VHOSTCTL_VU_PF_REPLY_ACK);
 	r = handle(be, &m, why, sizeof(why));
 	vhc_vu_msg_close_fds(&m);
