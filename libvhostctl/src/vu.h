@@ -295,11 +295,29 @@ size_t vhc_inflight_queue_size(unsigned int num, bool packed);
 void vhc_devq_set_log(struct vhostctl_devq *q, bool log_used, uint64_t log_addr);
 int vhc_devq_inflight_resubmit(struct vhostctl_devq *q, uint16_t *heads, unsigned int max);
 
-/* vu_backend.c: ready-made devices free their state with the backend. */
-void vhc_vu_backend_set_priv_free(struct vhostctl_vu_backend *be, void (*fn)(void *));
+/*
+ * A ready-made device of the backend (vu_net.c, vu_blk.c): one instance of
+ * this class per kind, its facts and callbacks in one place, as the
+ * module's vsim_class describes its devices.
+ */
+struct vhc_vu_class {
+	const char *name;
+	vhostctl_vu_queue_fn queue;	/* the queue handler */
+	void (*free)(void *ctx);	/* the device state, freed with the backend */
+};
+
+/*
+ * vu_backend.c: a backend of class @cls on @ctx (owned from here on, freed
+ * with cls->free on failure too); @bo has the device's features, queues,
+ * config and log, its queue and ctx are set here.
+ */
+struct vhostctl_vu_backend *vhc_vu_backend_new_class(const struct vhc_vu_class *cls,
+						     struct vhostctl_vu_backend_opts *bo,
+						     void *ctx);
+/* The backend's class, or NULL for one made by vhostctl_vu_backend_new(). */
+const struct vhc_vu_class *vhc_vu_backend_class(const struct vhostctl_vu_backend *be);
 
 struct vhostctl_devq *vhc_vu_backend_queue(struct vhostctl_vu_backend *be, unsigned int index);
-bool vhc_vu_backend_is(struct vhostctl_vu_backend *be, vhostctl_vu_queue_fn fn);
 
 extern const struct vhc_dev_ops vhc_vu_ops;
 

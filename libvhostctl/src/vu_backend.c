@@ -108,7 +108,7 @@ struct vhostctl_vu_backend {
 	uint64_t st_connections, st_errors, st_messages, st_kicks;
 	char last_error[128];
 
-	void (*priv_free)(void *ctx);
+	const struct vhc_vu_class *cls;	/* a ready-made device's, or NULL */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -1116,9 +1116,29 @@ VHC_EXPORT struct vhostctl_vu_backend *vhostctl_vu_backend_new(const struct vhos
 	return be;
 }
 
-void vhc_vu_backend_set_priv_free(struct vhostctl_vu_backend *be, void (*fn)(void *))
+struct vhostctl_vu_backend *vhc_vu_backend_new_class(const struct vhc_vu_class *cls,
+						     struct vhostctl_vu_backend_opts *bo,
+						     void *ctx)
 {
-	be->priv_free = fn;
+	struct vhostctl_vu_backend *be;
+	int e;
+
+	bo->queue = cls->queue;
+	bo->ctx = ctx;
+	be = vhostctl_vu_backend_new(bo);
+	if (!be) {
+		e = errno;
+		cls->free(ctx);
+		errno = e;
+		return NULL;
+	}
+	be->cls = cls;
+	return be;
+}
+
+const struct vhc_vu_class *vhc_vu_backend_class(const struct vhostctl_vu_backend *be)
+{
+	return be->cls;
 }
 
 /* A started, enabled queue's device side, for handlers that serve several queues. */
@@ -1130,11 +1150,6 @@ struct vhostctl_devq *vhc_vu_backend_queue(struct vhostctl_vu_backend *be, unsig
 		return NULL;
 	vq = &be->qs[index];
 	return vq->started && vq->enabled ? vq->q : NULL;
-}
-
-bool vhc_vu_backend_is(struct vhostctl_vu_backend *be, vhostctl_vu_queue_fn fn)
-{
-	return be->o.queue == fn;
 }
 
 VHC_EXPORT void vhostctl_vu_backend_free(struct vhostctl_vu_backend *be)
@@ -1156,8 +1171,8 @@ VHC_EXPORT void vhostctl_vu_backend_free(struct vhostctl_vu_backend *be)
 	free(be->maps);
 	free(be->map.r);
 	pthread_mutex_destroy(&be->stats_lock);
-	if (be->priv_free)
-		be->priv_free(be->o.ctx);
+	if (be->cls)
+		be->cls->free(be->o.ctx);
 	free(be);
 	errno = e;
 }
