@@ -378,6 +378,16 @@ int vhc_be_reply_u64(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, uint6
 	return reply(be, m, 8, NULL, 0);
 }
 
+/* A SET_*FEATURES acknowledges only bits we offered. */
+static bool offered(const struct vhc_vu_msg *m, uint64_t offer, char *why, size_t wl)
+{
+	if (!(m->p.u64 & ~offer))
+		return true;
+	snprintf(why, wl, "%s 0x%llx: bits not offered", vhc_vu_req_name(m->hdr.request),
+		 (unsigned long long)m->p.u64);
+	return false;
+}
+
 #define STATE_MAGIC 0x53434856u /* "VHCS" */
 
 /*
@@ -414,11 +424,8 @@ int vhc_be_handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 	case VHC_VU_GET_FEATURES:
 		return vhc_be_reply_u64(be, m, be->features) ?: 1;
 	case VHC_VU_SET_FEATURES:
-		if (m->p.u64 & ~be->features) {
-			snprintf(why, wl, "SET_FEATURES 0x%llx: bits not offered",
-				 (unsigned long long)m->p.u64);
+		if (!offered(m, be->features, why, wl))
 			return -EPROTO;
-		}
 		if (be->features_set && ((be->acked ^ m->p.u64) & ~VHC_BIT(VHC_F_LOG_ALL)) &&
 		    be->qs[0].started) {
 			snprintf(why, wl, "SET_FEATURES changes ring features of a running device");
@@ -435,11 +442,8 @@ int vhc_be_handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 	case VHC_VU_GET_PROTOCOL_FEATURES:
 		return vhc_be_reply_u64(be, m, be->proto) ?: 1;
 	case VHC_VU_SET_PROTOCOL_FEATURES:
-		if (m->p.u64 & ~be->proto) {
-			snprintf(why, wl, "SET_PROTOCOL_FEATURES 0x%llx: bits not offered",
-				 (unsigned long long)m->p.u64);
+		if (!offered(m, be->proto, why, wl))
 			return -EPROTO;
-		}
 		be->proto_acked = m->p.u64;
 		return 0;
 	case VHC_VU_SET_OWNER:
