@@ -19,8 +19,9 @@ int vhc_ioctl(int fd, unsigned long req, void *arg)
 	return 0;
 }
 
-int vhc_opts_copy(void *dst, size_t dst_sz, const void *src)
+int vhc_opts_copy_known(void *dst, size_t dst_sz, const void *src, size_t known)
 {
+	const unsigned char *p = src;
 	size_t sz;
 
 	memset(dst, 0, dst_sz);
@@ -29,16 +30,11 @@ int vhc_opts_copy(void *dst, size_t dst_sz, const void *src)
 	memcpy(&sz, src, sizeof(sz));
 	if (sz < sizeof(size_t))
 		return -EINVAL;
-	/* A newer caller's extra fields must be zero: we cannot honour them. */
-	if (sz > dst_sz) {
-		const unsigned char *p = src;
-
-		for (size_t i = dst_sz; i < sz; i++)
-			if (p[i])
-				return -E2BIG;
-		sz = dst_sz;
-	}
-	memcpy(dst, src, sz);
+	/* Past our last field: a newer caller's fields, or padding, all zero. */
+	for (size_t i = known; i < sz; i++)
+		if (p[i])
+			return -E2BIG;
+	memcpy(dst, src, sz < known ? sz : known);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <vhostctl/vhostctl.h>
@@ -128,8 +129,39 @@ void vhc_log(const struct vhostctl_dev *dev, int level, const char *fmt, ...);
 /* ioctl() returning 0 or -errno. */
 int vhc_ioctl(int fd, unsigned long req, void *arg);
 
-/* Size-checked copy of a caller's options struct into a zeroed one of ours. */
-int vhc_opts_copy(void *dst, size_t dst_sz, const void *src);
+/* The end of @field in @type: where the next field of a later version may start. */
+#define vhc_offsetofend(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+
+/*
+ * The last field this library knows of each options struct.  A struct's
+ * tail padding is not a field: a caller built against a later header may
+ * have one there, which we cannot honour, so the check stops at the last
+ * field's end, not at sizeof.  A new options struct, or a new last field,
+ * is added here (an options struct missing here does not compile).
+ */
+#define VHC_OPTS_KNOWN(o) _Generic((o), \
+	struct vhostctl_dev_opts: vhc_offsetofend(struct vhostctl_dev_opts, log_level), \
+	struct vhostctl_devq_opts: vhc_offsetofend(struct vhostctl_devq_opts, call_fd), \
+	struct vhostctl_iotlb_opts: vhc_offsetofend(struct vhostctl_iotlb_opts, miss_ctx), \
+	struct vhostctl_vdpa_restore_opts: \
+		vhc_offsetofend(struct vhostctl_vdpa_restore_opts, flags), \
+	struct vhostctl_setup_opts: vhc_offsetofend(struct vhostctl_setup_opts, vq_opts), \
+	struct vhostctl_vdpa_dev_add_opts: \
+		vhc_offsetofend(struct vhostctl_vdpa_dev_add_opts, device_features), \
+	struct vhostctl_vu_opts: vhc_offsetofend(struct vhostctl_vu_opts, timeout_ms), \
+	struct vhostctl_vu_backend_opts: vhc_offsetofend(struct vhostctl_vu_backend_opts, ctx), \
+	struct vhostctl_vu_net_opts: vhc_offsetofend(struct vhostctl_vu_net_opts, no_features), \
+	struct vhostctl_vu_blk_opts: vhc_offsetofend(struct vhostctl_vu_blk_opts, num_queues), \
+	struct vhostctl_vq_opts: vhc_offsetofend(struct vhostctl_vq_opts, max_indirect))
+
+/*
+ * Copy a caller's options struct into a zeroed one of ours: its size field
+ * says how much it has; we read up to our last known field (@known) and
+ * refuse (-E2BIG) a non-zero byte past it, in a later field or in padding.
+ */
+int vhc_opts_copy_known(void *dst, size_t dst_sz, const void *src, size_t known);
+#define vhc_opts_copy(dst, dst_sz, src) \
+	vhc_opts_copy_known(dst, dst_sz, src, VHC_OPTS_KNOWN(*(dst)))
 
 extern const struct vhc_dev_ops vhc_kernel_ops;
 extern const struct vhc_dev_ops vhc_vdpa_ops;

@@ -196,7 +196,29 @@ struct vhc_vu_msg {
 	unsigned int nfds;
 };
 
+/* Payload rule of a request: none known, none, exact size, a range, or variable. */
+enum { SZ_UNKNOWN, SZ_NONE, SZ_EXACT, SZ_RANGE, SZ_MEM, SZ_CONFIG, SZ_ANY };
+/* fd rule: how many fds a request carries. */
+enum { FD_NONE, FD_ONE, FD_VRING, FD_MEM, FD_OPT };
+/* Where a request carries its vring index: none, state.index, the low bits of u64. */
+enum { IDX_NONE, IDX_STATE, IDX_U64 };
+
+/*
+ * The facts of one request (vu_wire.c, one table): its name, payload and fd
+ * rules, the protocol feature it needs (gate: VHOSTCTL_VU_PF_* + 1, or 0),
+ * and where its vring index is.
+ */
+struct vhc_vu_req_info {
+	const char *name;
+	uint8_t sz;
+	uint8_t fd;
+	uint16_t min, max;
+	uint8_t gate;
+	uint8_t idx;
+};
+
 /* vu_wire.c */
+const struct vhc_vu_req_info *vhc_vu_req_info(uint32_t req);
 const char *vhc_vu_req_name(uint32_t req);
 const char *vhc_vu_be_req_name(uint32_t req);
 void vhc_vu_msg_init(struct vhc_vu_msg *m, uint32_t req, uint32_t flags, uint32_t size);
@@ -273,11 +295,29 @@ size_t vhc_inflight_queue_size(unsigned int num, bool packed);
 void vhc_devq_set_log(struct vhostctl_devq *q, bool log_used, uint64_t log_addr);
 int vhc_devq_inflight_resubmit(struct vhostctl_devq *q, uint16_t *heads, unsigned int max);
 
-/* vu_backend.c: ready-made devices free their state with the backend. */
-void vhc_vu_backend_set_priv_free(struct vhostctl_vu_backend *be, void (*fn)(void *));
+/*
+ * A ready-made device of the backend (vu_net.c, vu_blk.c): one instance of
+ * this class per kind, its facts and callbacks in one place, as the
+ * module's vsim_class describes its devices.
+ */
+struct vhc_vu_class {
+	const char *name;
+	vhostctl_vu_queue_fn queue;	/* the queue handler */
+	void (*free)(void *ctx);	/* the device state, freed with the backend */
+};
+
+/*
+ * vu_backend.c: a backend of class @cls on @ctx (owned from here on, freed
+ * with cls->free on failure too); @bo has the device's features, queues,
+ * config and log, its queue and ctx are set here.
+ */
+struct vhostctl_vu_backend *vhc_vu_backend_new_class(const struct vhc_vu_class *cls,
+						     struct vhostctl_vu_backend_opts *bo,
+						     void *ctx);
+/* The backend's class, or NULL for one made by vhostctl_vu_backend_new(). */
+const struct vhc_vu_class *vhc_vu_backend_class(const struct vhostctl_vu_backend *be);
 
 struct vhostctl_devq *vhc_vu_backend_queue(struct vhostctl_vu_backend *be, unsigned int index);
-bool vhc_vu_backend_is(struct vhostctl_vu_backend *be, vhostctl_vu_queue_fn fn);
 
 extern const struct vhc_dev_ops vhc_vu_ops;
 

@@ -131,11 +131,16 @@ static void blk_free(void *ctx)
 	free(b);
 }
 
+static const struct vhc_vu_class blk_class = {
+	.name = "blk",
+	.queue = blk_queue,
+	.free = blk_free,
+};
+
 VHC_EXPORT struct vhostctl_vu_backend *vhostctl_vu_blk_new(const struct vhostctl_vu_blk_opts *opts)
 {
 	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_backend_opts, bo);
 	struct vhostctl_vu_blk_opts o;
-	struct vhostctl_vu_backend *be;
 	uint8_t config[VHC_VU_MAX_CONFIG] = { 0 };
 	struct vu_blk *b;
 	uint64_t cap;
@@ -203,24 +208,14 @@ VHC_EXPORT struct vhostctl_vu_backend *vhostctl_vu_blk_new(const struct vhostctl
 	/* Zero-filled past the fields we set, so any frontend's struct size is served. */
 	bo.config = config;
 	bo.config_len = sizeof(config);
-	bo.queue = blk_queue;
-	bo.ctx = b;
-	be = vhostctl_vu_backend_new(&bo);
-	if (!be) {
-		e = errno;
-		blk_free(b);
-		errno = e;
-		return NULL;
-	}
-	vhc_vu_backend_set_priv_free(be, blk_free);
-	return be;
+	return vhc_vu_backend_new_class(&blk_class, &bo, b);
 }
 
 VHC_EXPORT void *vhostctl_vu_blk_data(struct vhostctl_vu_backend *be, uint64_t *size)
 {
 	struct vu_blk *b;
 
-	if (!be || !vhc_vu_backend_is(be, blk_queue)) {
+	if (!be || vhc_vu_backend_class(be) != &blk_class) {
 		errno = EINVAL;
 		return NULL;
 	}

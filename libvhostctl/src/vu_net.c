@@ -120,11 +120,16 @@ out:
 	return r < 0 ? r : more;
 }
 
+static const struct vhc_vu_class net_class = {
+	.name = "net",
+	.queue = net_queue,
+	.free = free,
+};
+
 VHC_EXPORT struct vhostctl_vu_backend *vhostctl_vu_net_new(const struct vhostctl_vu_net_opts *opts)
 {
 	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_backend_opts, bo);
 	struct vhostctl_vu_net_opts o;
-	struct vhostctl_vu_backend *be;
 	uint8_t config[12];
 	struct vu_net *n;
 	uint16_t v;
@@ -162,22 +167,14 @@ VHC_EXPORT struct vhostctl_vu_backend *vhostctl_vu_net_new(const struct vhostctl
 	bo.num_queues = 2 * o.queue_pairs;
 	bo.config = config;
 	bo.config_len = sizeof(config);
-	bo.queue = net_queue;
-	bo.ctx = n;
-	be = vhostctl_vu_backend_new(&bo);
-	if (!be) {
-		free(n);
-		return NULL;
-	}
-	vhc_vu_backend_set_priv_free(be, free);
-	return be;
+	return vhc_vu_backend_new_class(&net_class, &bo, n);
 }
 
 VHC_EXPORT int vhostctl_vu_net_stats(struct vhostctl_vu_backend *be, struct vhostctl_vu_net_stats *st)
 {
 	struct vu_net *n;
 
-	if (!be || !st || !vhc_vu_backend_is(be, net_queue))
+	if (!be || !st || vhc_vu_backend_class(be) != &net_class)
 		return vhc_err(EINVAL);
 	n = vhostctl_vu_backend_ctx(be);
 	st->tx_packets = __atomic_load_n(&n->tx_packets, __ATOMIC_RELAXED);

@@ -15,53 +15,83 @@
 
 #include "vu.h"
 
-static const char *const req_names[VHC_VU_REQ_MAX + 1] = {
-	[VHC_VU_GET_FEATURES] = "GET_FEATURES",
-	[VHC_VU_SET_FEATURES] = "SET_FEATURES",
-	[VHC_VU_SET_OWNER] = "SET_OWNER",
-	[VHC_VU_RESET_OWNER] = "RESET_OWNER",
-	[VHC_VU_SET_MEM_TABLE] = "SET_MEM_TABLE",
-	[VHC_VU_SET_LOG_BASE] = "SET_LOG_BASE",
-	[VHC_VU_SET_LOG_FD] = "SET_LOG_FD",
-	[VHC_VU_SET_VRING_NUM] = "SET_VRING_NUM",
-	[VHC_VU_SET_VRING_ADDR] = "SET_VRING_ADDR",
-	[VHC_VU_SET_VRING_BASE] = "SET_VRING_BASE",
-	[VHC_VU_GET_VRING_BASE] = "GET_VRING_BASE",
-	[VHC_VU_SET_VRING_KICK] = "SET_VRING_KICK",
-	[VHC_VU_SET_VRING_CALL] = "SET_VRING_CALL",
-	[VHC_VU_SET_VRING_ERR] = "SET_VRING_ERR",
-	[VHC_VU_GET_PROTOCOL_FEATURES] = "GET_PROTOCOL_FEATURES",
-	[VHC_VU_SET_PROTOCOL_FEATURES] = "SET_PROTOCOL_FEATURES",
-	[VHC_VU_GET_QUEUE_NUM] = "GET_QUEUE_NUM",
-	[VHC_VU_SET_VRING_ENABLE] = "SET_VRING_ENABLE",
-	[VHC_VU_SEND_RARP] = "SEND_RARP",
-	[VHC_VU_NET_SET_MTU] = "NET_SET_MTU",
-	[VHC_VU_SET_BACKEND_REQ_FD] = "SET_BACKEND_REQ_FD",
-	[VHC_VU_IOTLB_MSG] = "IOTLB_MSG",
-	[VHC_VU_SET_VRING_ENDIAN] = "SET_VRING_ENDIAN",
-	[VHC_VU_GET_CONFIG] = "GET_CONFIG",
-	[VHC_VU_SET_CONFIG] = "SET_CONFIG",
-	[VHC_VU_CREATE_CRYPTO_SESSION] = "CREATE_CRYPTO_SESSION",
-	[VHC_VU_CLOSE_CRYPTO_SESSION] = "CLOSE_CRYPTO_SESSION",
-	[VHC_VU_POSTCOPY_ADVISE] = "POSTCOPY_ADVISE",
-	[VHC_VU_POSTCOPY_LISTEN] = "POSTCOPY_LISTEN",
-	[VHC_VU_POSTCOPY_END] = "POSTCOPY_END",
-	[VHC_VU_GET_INFLIGHT_FD] = "GET_INFLIGHT_FD",
-	[VHC_VU_SET_INFLIGHT_FD] = "SET_INFLIGHT_FD",
-	[VHC_VU_GPU_SET_SOCKET] = "GPU_SET_SOCKET",
-	[VHC_VU_RESET_DEVICE] = "RESET_DEVICE",
-	[VHC_VU_VRING_KICK] = "VRING_KICK",
-	[VHC_VU_GET_MAX_MEM_SLOTS] = "GET_MAX_MEM_SLOTS",
-	[VHC_VU_ADD_MEM_REG] = "ADD_MEM_REG",
-	[VHC_VU_REM_MEM_REG] = "REM_MEM_REG",
-	[VHC_VU_SET_STATUS] = "SET_STATUS",
-	[VHC_VU_GET_STATUS] = "GET_STATUS",
-	[VHC_VU_GET_SHARED_OBJECT] = "GET_SHARED_OBJECT",
-	[VHC_VU_SET_DEVICE_STATE_FD] = "SET_DEVICE_STATE_FD",
-	[VHC_VU_CHECK_DEVICE_STATE] = "CHECK_DEVICE_STATE",
-	[VHC_VU_GET_SHMEM_CONFIG] = "GET_SHMEM_CONFIG",
-	[VHC_VU_GET_VRING_BASE_SKIP_DRAIN] = "GET_VRING_BASE_SKIP_DRAIN",
+/*
+ * One row per frontend request, read by the wire check (size and fd rules)
+ * and by the backend's dispatch (gate, vring index).  A row with a name only
+ * is a request we know of and do not implement.
+ */
+#define PF(bit) (VHOSTCTL_VU_PF_##bit + 1)
+#define NO_PF 0
+
+static const struct vhc_vu_req_info req_info[VHC_VU_REQ_MAX + 1] = {
+	[VHC_VU_GET_FEATURES] = { "GET_FEATURES", SZ_NONE, FD_NONE, 0, 0, NO_PF, IDX_NONE },
+	[VHC_VU_SET_FEATURES] = { "SET_FEATURES", SZ_EXACT, FD_NONE, 8, 8, NO_PF, IDX_NONE },
+	[VHC_VU_SET_OWNER] = { "SET_OWNER", SZ_NONE, FD_NONE, 0, 0, NO_PF, IDX_NONE },
+	[VHC_VU_RESET_OWNER] = { "RESET_OWNER", SZ_NONE, FD_NONE, 0, 0, NO_PF, IDX_NONE },
+	[VHC_VU_SET_MEM_TABLE] = { "SET_MEM_TABLE",
+		SZ_MEM, FD_MEM, 8, sizeof(struct vhc_vu_mem), NO_PF, IDX_NONE },
+	/* The spec says u64, QEMU sends the 16-byte log struct. */
+	[VHC_VU_SET_LOG_BASE] = { "SET_LOG_BASE",
+		SZ_RANGE, FD_OPT, 8, 16, PF(LOG_SHMFD), IDX_NONE },
+	[VHC_VU_SET_LOG_FD] = { "SET_LOG_FD", SZ_RANGE, FD_OPT, 0, 8, NO_PF, IDX_NONE },
+	[VHC_VU_SET_VRING_NUM] = { "SET_VRING_NUM", SZ_EXACT, FD_NONE, 8, 8, NO_PF, IDX_STATE },
+	[VHC_VU_SET_VRING_ADDR] = { "SET_VRING_ADDR", SZ_EXACT, FD_NONE, 40, 40, NO_PF, IDX_STATE },
+	[VHC_VU_SET_VRING_BASE] = { "SET_VRING_BASE", SZ_EXACT, FD_NONE, 8, 8, NO_PF, IDX_STATE },
+	[VHC_VU_GET_VRING_BASE] = { "GET_VRING_BASE", SZ_EXACT, FD_NONE, 8, 8, NO_PF, IDX_STATE },
+	[VHC_VU_SET_VRING_KICK] = { "SET_VRING_KICK", SZ_EXACT, FD_VRING, 8, 8, NO_PF, IDX_U64 },
+	[VHC_VU_SET_VRING_CALL] = { "SET_VRING_CALL", SZ_EXACT, FD_VRING, 8, 8, NO_PF, IDX_U64 },
+	[VHC_VU_SET_VRING_ERR] = { "SET_VRING_ERR", SZ_EXACT, FD_VRING, 8, 8, NO_PF, IDX_U64 },
+	[VHC_VU_GET_PROTOCOL_FEATURES] = { "GET_PROTOCOL_FEATURES",
+		SZ_NONE, FD_NONE, 0, 0, NO_PF, IDX_NONE },
+	[VHC_VU_SET_PROTOCOL_FEATURES] = { "SET_PROTOCOL_FEATURES",
+		SZ_EXACT, FD_NONE, 8, 8, NO_PF, IDX_NONE },
+	[VHC_VU_GET_QUEUE_NUM] = { "GET_QUEUE_NUM", SZ_NONE, FD_NONE, 0, 0, PF(MQ), IDX_NONE },
+	[VHC_VU_SET_VRING_ENABLE] = { "SET_VRING_ENABLE",
+		SZ_EXACT, FD_NONE, 8, 8, NO_PF, IDX_STATE },
+	[VHC_VU_SEND_RARP] = { "SEND_RARP", SZ_EXACT, FD_NONE, 8, 8, PF(RARP), IDX_NONE },
+	[VHC_VU_NET_SET_MTU] = { "NET_SET_MTU", SZ_EXACT, FD_NONE, 8, 8, PF(MTU), IDX_NONE },
+	[VHC_VU_SET_BACKEND_REQ_FD] = { "SET_BACKEND_REQ_FD",
+		SZ_NONE, FD_ONE, 0, 0, PF(BACKEND_REQ), IDX_NONE },
+	[VHC_VU_IOTLB_MSG] = { "IOTLB_MSG" },
+	[VHC_VU_SET_VRING_ENDIAN] = { "SET_VRING_ENDIAN",
+		SZ_EXACT, FD_NONE, 8, 8, PF(CROSS_ENDIAN), IDX_NONE },
+	[VHC_VU_GET_CONFIG] = { "GET_CONFIG",
+		SZ_CONFIG, FD_NONE, 12, 12 + VHC_VU_MAX_CONFIG, PF(CONFIG), IDX_NONE },
+	[VHC_VU_SET_CONFIG] = { "SET_CONFIG",
+		SZ_CONFIG, FD_NONE, 12, 12 + VHC_VU_MAX_CONFIG, PF(CONFIG), IDX_NONE },
+	[VHC_VU_CREATE_CRYPTO_SESSION] = { "CREATE_CRYPTO_SESSION" },
+	[VHC_VU_CLOSE_CRYPTO_SESSION] = { "CLOSE_CRYPTO_SESSION" },
+	[VHC_VU_POSTCOPY_ADVISE] = { "POSTCOPY_ADVISE" },
+	[VHC_VU_POSTCOPY_LISTEN] = { "POSTCOPY_LISTEN" },
+	[VHC_VU_POSTCOPY_END] = { "POSTCOPY_END" },
+	[VHC_VU_GET_INFLIGHT_FD] = { "GET_INFLIGHT_FD",
+		SZ_RANGE, FD_NONE, 20, 24, PF(INFLIGHT_SHMFD), IDX_NONE },
+	[VHC_VU_SET_INFLIGHT_FD] = { "SET_INFLIGHT_FD",
+		SZ_RANGE, FD_ONE, 20, 24, PF(INFLIGHT_SHMFD), IDX_NONE },
+	[VHC_VU_GPU_SET_SOCKET] = { "GPU_SET_SOCKET" },
+	[VHC_VU_RESET_DEVICE] = { "RESET_DEVICE",
+		SZ_NONE, FD_NONE, 0, 0, PF(RESET_DEVICE), IDX_NONE },
+	[VHC_VU_VRING_KICK] = { "VRING_KICK",
+		SZ_EXACT, FD_NONE, 8, 8, PF(INBAND_NOTIFICATIONS), IDX_NONE },
+	[VHC_VU_GET_MAX_MEM_SLOTS] = { "GET_MAX_MEM_SLOTS",
+		SZ_NONE, FD_NONE, 0, 0, PF(CONFIGURE_MEM_SLOTS), IDX_NONE },
+	[VHC_VU_ADD_MEM_REG] = { "ADD_MEM_REG",
+		SZ_EXACT, FD_ONE, 40, 40, PF(CONFIGURE_MEM_SLOTS), IDX_NONE },
+	[VHC_VU_REM_MEM_REG] = { "REM_MEM_REG",
+		SZ_EXACT, FD_OPT, 40, 40, PF(CONFIGURE_MEM_SLOTS), IDX_NONE },
+	[VHC_VU_SET_STATUS] = { "SET_STATUS", SZ_EXACT, FD_NONE, 8, 8, PF(STATUS), IDX_NONE },
+	[VHC_VU_GET_STATUS] = { "GET_STATUS", SZ_NONE, FD_NONE, 0, 0, PF(STATUS), IDX_NONE },
+	[VHC_VU_GET_SHARED_OBJECT] = { "GET_SHARED_OBJECT" },
+	[VHC_VU_SET_DEVICE_STATE_FD] = { "SET_DEVICE_STATE_FD",
+		SZ_EXACT, FD_ONE, 8, 8, PF(DEVICE_STATE), IDX_NONE },
+	[VHC_VU_CHECK_DEVICE_STATE] = { "CHECK_DEVICE_STATE",
+		SZ_NONE, FD_NONE, 0, 0, PF(DEVICE_STATE), IDX_NONE },
+	[VHC_VU_GET_SHMEM_CONFIG] = { "GET_SHMEM_CONFIG" },
+	[VHC_VU_GET_VRING_BASE_SKIP_DRAIN] = { "GET_VRING_BASE_SKIP_DRAIN",
+		SZ_EXACT, FD_NONE, 8, 8, PF(GET_VRING_BASE_SKIP_DRAIN), IDX_NONE },
 };
+
+#undef PF
 
 static const char *const be_req_names[VHC_VU_BE_REQ_MAX + 1] = {
 	[VHC_VU_BE_IOTLB_MSG] = "BACKEND_IOTLB_MSG",
@@ -84,11 +114,16 @@ static const char *const proto_names[] = {
 	"GPA_ADDRESSES", "SHMEM", "GET_VRING_BASE_SKIP_DRAIN",
 };
 
+const struct vhc_vu_req_info *vhc_vu_req_info(uint32_t req)
+{
+	return req <= VHC_VU_REQ_MAX && req_info[req].name ? &req_info[req] : NULL;
+}
+
 const char *vhc_vu_req_name(uint32_t req)
 {
-	if (req <= VHC_VU_REQ_MAX && req_names[req])
-		return req_names[req];
-	return "UNKNOWN";
+	const struct vhc_vu_req_info *ri = vhc_vu_req_info(req);
+
+	return ri ? ri->name : "UNKNOWN";
 }
 
 const char *vhc_vu_be_req_name(uint32_t req)
@@ -346,72 +381,22 @@ err:
 	return r;
 }
 
-/* Payload rule of a request: exact size, a range, or variable. */
-enum { SZ_NONE, SZ_EXACT, SZ_RANGE, SZ_MEM, SZ_CONFIG, SZ_ANY };
-/* fd rule: how many fds a request carries. */
-enum { FD_NONE, FD_ONE, FD_VRING, FD_MEM, FD_OPT };
 
-struct rule {
-	uint8_t known;
-	uint8_t sz;
-	uint8_t fd;
-	uint16_t min, max;
+/* Backend-to-frontend requests the frontend takes: the same rules. */
+static const struct vhc_vu_req_info be_info[VHC_VU_BE_REQ_MAX + 1] = {
+	[VHC_VU_BE_CONFIG_CHANGE_MSG] = { "BACKEND_CONFIG_CHANGE_MSG", SZ_NONE, FD_NONE, 0, 0 },
+	[VHC_VU_BE_VRING_CALL] = { "BACKEND_VRING_CALL", SZ_EXACT, FD_NONE, 8, 8 },
+	[VHC_VU_BE_VRING_ERR] = { "BACKEND_VRING_ERR", SZ_EXACT, FD_NONE, 8, 8 },
 };
 
-static const struct rule req_rules[VHC_VU_REQ_MAX + 1] = {
-	[VHC_VU_GET_FEATURES] = { 1, SZ_NONE, FD_NONE, 0, 0 },
-	[VHC_VU_SET_FEATURES] = { 1, SZ_EXACT, FD_NONE, 8, 8 },
-	[VHC_VU_SET_OWNER] = { 1, SZ_NONE, FD_NONE, 0, 0 },
-	[VHC_VU_RESET_OWNER] = { 1, SZ_NONE, FD_NONE, 0, 0 },
-	[VHC_VU_SET_MEM_TABLE] = { 1, SZ_MEM, FD_MEM, 8, sizeof(struct vhc_vu_mem) },
-	/* The spec says u64, QEMU sends the 16-byte log struct. */
-	[VHC_VU_SET_LOG_BASE] = { 1, SZ_RANGE, FD_OPT, 8, 16 },
-	[VHC_VU_SET_LOG_FD] = { 1, SZ_RANGE, FD_OPT, 0, 8 },
-	[VHC_VU_SET_VRING_NUM] = { 1, SZ_EXACT, FD_NONE, 8, 8 },
-	[VHC_VU_SET_VRING_ADDR] = { 1, SZ_EXACT, FD_NONE, 40, 40 },
-	[VHC_VU_SET_VRING_BASE] = { 1, SZ_EXACT, FD_NONE, 8, 8 },
-	[VHC_VU_GET_VRING_BASE] = { 1, SZ_EXACT, FD_NONE, 8, 8 },
-	[VHC_VU_SET_VRING_KICK] = { 1, SZ_EXACT, FD_VRING, 8, 8 },
-	[VHC_VU_SET_VRING_CALL] = { 1, SZ_EXACT, FD_VRING, 8, 8 },
-	[VHC_VU_SET_VRING_ERR] = { 1, SZ_EXACT, FD_VRING, 8, 8 },
-	[VHC_VU_GET_PROTOCOL_FEATURES] = { 1, SZ_NONE, FD_NONE, 0, 0 },
-	[VHC_VU_SET_PROTOCOL_FEATURES] = { 1, SZ_EXACT, FD_NONE, 8, 8 },
-	[VHC_VU_GET_QUEUE_NUM] = { 1, SZ_NONE, FD_NONE, 0, 0 },
-	[VHC_VU_SET_VRING_ENABLE] = { 1, SZ_EXACT, FD_NONE, 8, 8 },
-	[VHC_VU_SEND_RARP] = { 1, SZ_EXACT, FD_NONE, 8, 8 },
-	[VHC_VU_NET_SET_MTU] = { 1, SZ_EXACT, FD_NONE, 8, 8 },
-	[VHC_VU_SET_BACKEND_REQ_FD] = { 1, SZ_NONE, FD_ONE, 0, 0 },
-	[VHC_VU_SET_VRING_ENDIAN] = { 1, SZ_EXACT, FD_NONE, 8, 8 },
-	[VHC_VU_GET_CONFIG] = { 1, SZ_CONFIG, FD_NONE, 12, 12 + VHC_VU_MAX_CONFIG },
-	[VHC_VU_SET_CONFIG] = { 1, SZ_CONFIG, FD_NONE, 12, 12 + VHC_VU_MAX_CONFIG },
-	[VHC_VU_GET_INFLIGHT_FD] = { 1, SZ_RANGE, FD_NONE, 20, 24 },
-	[VHC_VU_SET_INFLIGHT_FD] = { 1, SZ_RANGE, FD_ONE, 20, 24 },
-	[VHC_VU_RESET_DEVICE] = { 1, SZ_NONE, FD_NONE, 0, 0 },
-	[VHC_VU_VRING_KICK] = { 1, SZ_EXACT, FD_NONE, 8, 8 },
-	[VHC_VU_GET_MAX_MEM_SLOTS] = { 1, SZ_NONE, FD_NONE, 0, 0 },
-	[VHC_VU_ADD_MEM_REG] = { 1, SZ_EXACT, FD_ONE, 40, 40 },
-	[VHC_VU_REM_MEM_REG] = { 1, SZ_EXACT, FD_OPT, 40, 40 },
-	[VHC_VU_SET_STATUS] = { 1, SZ_EXACT, FD_NONE, 8, 8 },
-	[VHC_VU_GET_STATUS] = { 1, SZ_NONE, FD_NONE, 0, 0 },
-	[VHC_VU_SET_DEVICE_STATE_FD] = { 1, SZ_EXACT, FD_ONE, 8, 8 },
-	[VHC_VU_CHECK_DEVICE_STATE] = { 1, SZ_NONE, FD_NONE, 0, 0 },
-	[VHC_VU_GET_VRING_BASE_SKIP_DRAIN] = { 1, SZ_EXACT, FD_NONE, 8, 8 },
-};
-
-static const struct rule be_rules[VHC_VU_BE_REQ_MAX + 1] = {
-	[VHC_VU_BE_CONFIG_CHANGE_MSG] = { 1, SZ_NONE, FD_NONE, 0, 0 },
-	[VHC_VU_BE_VRING_CALL] = { 1, SZ_EXACT, FD_NONE, 8, 8 },
-	[VHC_VU_BE_VRING_ERR] = { 1, SZ_EXACT, FD_NONE, 8, 8 },
-};
-
-static int check(const struct rule *rules, size_t nrules, const char *name,
+static int check(const struct vhc_vu_req_info *rules, size_t nrules, const char *name,
 		 const struct vhc_vu_msg *m, char *why, size_t whylen)
 {
 	uint32_t sz = m->hdr.size, req = m->hdr.request;
-	const struct rule *ru;
+	const struct vhc_vu_req_info *ru;
 	unsigned int want;
 
-	if (req >= nrules || !rules[req].known) {
+	if (req >= nrules || rules[req].sz == SZ_UNKNOWN) {
 		why_set(why, whylen, "unsupported request %u (%s)", req, name);
 		return -EOPNOTSUPP;
 	}
@@ -488,7 +473,7 @@ int vhc_vu_check_request(const struct vhc_vu_msg *m, char *why, size_t whylen)
 		why_set(why, whylen, "%s: reply flag on a request", vhc_vu_req_name(m->hdr.request));
 		return -EPROTO;
 	}
-	return check(req_rules, VHC_ARRAY_SIZE(req_rules), vhc_vu_req_name(m->hdr.request), m,
+	return check(req_info, VHC_ARRAY_SIZE(req_info), vhc_vu_req_name(m->hdr.request), m,
 		     why, whylen);
 }
 
@@ -499,6 +484,6 @@ int vhc_vu_check_be_request(const struct vhc_vu_msg *m, char *why, size_t whylen
 			vhc_vu_be_req_name(m->hdr.request));
 		return -EPROTO;
 	}
-	return check(be_rules, VHC_ARRAY_SIZE(be_rules), vhc_vu_be_req_name(m->hdr.request), m,
+	return check(be_info, VHC_ARRAY_SIZE(be_info), vhc_vu_be_req_name(m->hdr.request), m,
 		     why, whylen);
 }

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,15 +28,30 @@ extern "C" {
 #define VHOSTCTL_VERSION_MINOR 2
 
 /**
- * VHOSTCTL_OPTS_INIT() - declare an options struct with its size filled in
+ * VHOSTCTL_OPTS_INIT() - declare an options struct, zeroed, with its size filled in
  * @type: the struct type, e.g. struct vhostctl_dev_opts
  * @name: the variable
  *
  * Options structs grow at their end; their first member is their size, so
- * that a library built later can tell which fields the caller knows.
+ * that a library built later can tell which fields the caller knows.  The
+ * library refuses (E2BIG) a non-zero byte past the last field it knows,
+ * padding included: the whole struct is zeroed first.  In C, fields may
+ * follow as designated initialisers (``.log = fn``); in C++ (from C++11,
+ * without designated initialisers) the macro takes two arguments and
+ * fields are assigned after it.
  */
+#ifdef __cplusplus
+#define VHOSTCTL_OPTS_INIT(type, name) \
+	type name = [] {                 \
+		type vhc_o_;             \
+		memset(&vhc_o_, 0, sizeof(vhc_o_)); \
+		vhc_o_.sz = sizeof(vhc_o_);        \
+		return vhc_o_;           \
+	}()
+#else
 #define VHOSTCTL_OPTS_INIT(type, name, ...) \
-	type name = { .sz = sizeof(type), __VA_ARGS__ }
+	type name = (memset(&name, 0, sizeof(type)), (type){ .sz = sizeof(type), __VA_ARGS__ })
+#endif
 
 /**
  * enum vhostctl_transport - what implements a device
