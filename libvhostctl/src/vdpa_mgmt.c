@@ -217,9 +217,15 @@ void vhc_vdpa_extack(const struct nlmsghdr *nlh, size_t hdr, char *err, size_t l
 		return;
 	/* Without NLM_F_CAPPED the request's payload sits before the TLVs. */
 	if (nlh->nlmsg_type == NLMSG_ERROR && !(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+		size_t inner;
+
 		if (e->msg.nlmsg_len < sizeof(struct nlmsghdr))
 			return;
-		off += MNL_ALIGN(e->msg.nlmsg_len - sizeof(struct nlmsghdr));
+		/* The echoed request must fit in this message, or there are no TLVs to read. */
+		inner = MNL_ALIGN((size_t)e->msg.nlmsg_len - sizeof(struct nlmsghdr));
+		if (inner > nlh->nlmsg_len - mnl_nlmsg_size(hdr))
+			return;
+		off += inner;
 	}
 	mnl_attr_for_each(a, nlh, off) {
 		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
