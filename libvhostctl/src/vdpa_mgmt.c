@@ -267,6 +267,12 @@ static int walk_data(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* A reply's negative errno, or EPROTO when it is none (positive, or past -4095). */
+static int errno_of(int error)
+{
+	return error < 0 && error > -4096 ? -error : EPROTO;
+}
+
 static int walk_error(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
@@ -279,7 +285,7 @@ static int walk_error(const struct nlmsghdr *nlh, void *data)
 	if (!e->error)
 		return MNL_CB_STOP;
 	vhc_vdpa_extack(nlh, sizeof(*e), w->vdpa->err, sizeof(w->vdpa->err));
-	errno = e->error < 0 ? -e->error : EPROTO;
+	errno = errno_of(e->error);
 	return MNL_CB_ERROR;
 }
 
@@ -295,7 +301,7 @@ static int walk_done(const struct nlmsghdr *nlh, void *data)
 	if (!error)
 		return MNL_CB_STOP;
 	vhc_vdpa_extack(nlh, sizeof(error), w->vdpa->err, sizeof(w->vdpa->err));
-	errno = error < 0 ? -error : EPROTO;
+	errno = errno_of(error);
 	return MNL_CB_ERROR;
 }
 
