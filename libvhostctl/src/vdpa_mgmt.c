@@ -305,6 +305,27 @@ static int walk_done(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_ERROR;
 }
 
+/*
+ * Every message of a datagram must lie inside it before libmnl walks it:
+ * mnl_nlmsg_ok() compares the length as an int, so a header claiming more
+ * than 2 GiB passes and the walk jumps out of the buffer.  -EPROTO if not.
+ */
+static int check_dgram(const void *buf, size_t n)
+{
+	size_t off = 0;
+
+	while (n - off >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *h = (const void *)((const char *)buf + off);
+
+		if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > n - off)
+			return -EPROTO;
+		off += MNL_ALIGN((size_t)h->nlmsg_len);
+		if (off >= n)
+			break;
+	}
+	return 0;
+}
+
 /* Send the request in vdpa->buf and run every reply through @data_cb. */
 static int vdpa_request_cb(struct vhostctl_vdpa *vdpa, struct nlmsghdr *nlh, struct walk *w,
 			   mnl_cb_t data_cb)
@@ -325,6 +346,8 @@ static int vdpa_request_cb(struct vhostctl_vdpa *vdpa, struct nlmsghdr *nlh, str
 		n = mnl_socket_recvfrom(vdpa->nl, vdpa->buf, sizeof(vdpa->buf));
 		if (n < 0)
 			return -errno;
+		if (check_dgram(vdpa->buf, (size_t)n))
+			return -EPROTO;
 		r = mnl_cb_run2(vdpa->buf, (size_t)n, seq, vdpa->portid, data_cb, w, ctl,
 				MNL_ARRAY_SIZE(ctl));
 		if (r < 0)
@@ -390,6 +413,10 @@ VHC_EXPORT struct vhostctl_vdpa *vhostctl_vdpa_open(void)
 		n = mnl_socket_recvfrom(vdpa->nl, vdpa->buf, sizeof(vdpa->buf));
 		if (n < 0)
 			goto err_close;
+		if (check_dgram(vdpa->buf, (size_t)n)) {
+			errno = EPROTO;
+			goto err_close;
+		}
 		r = mnl_cb_run(vdpa->buf, (size_t)n, vdpa->seq, vdpa->portid, family_cb,
 			       &vdpa->family);
 	} while (r > 0);
