@@ -8,6 +8,7 @@
 #   make run      build, boot the test VM and show what vhostctl does
 #   make stress   each host test STRESS_RUNS times pinned beside a CPU hog,
 #                 then STRESS_BOOTS VM boots with the CPUs loaded
+#   make fuzz     each libFuzzer target FUZZ_TIME seconds (fuzz/, clang)
 #   V=1           show full commands
 
 include mk/common.mk
@@ -48,9 +49,13 @@ run:
 stress: all
 	$(Q)tools/stress.sh
 
+# Coverage-guided fuzzing of every parser of peer input (fuzz/Makefile).
+fuzz:
+	$(Q)$(MAKE) --no-print-directory -C fuzz run
+
 clean:
 	$(Q)$(MAKE) --no-print-directory -C libvhostctl clean
 	$(Q)if [ -f kmod/Makefile ]; then $(MAKE) --no-print-directory -C kmod clean KDIR=/nonexistent 2>/dev/null || true; fi
 	rm -rf $(BUILD)
 
-.PHONY: all deps lib cli selftests kmod bench check run stress clean
+.PHONY: all deps lib cli selftests kmod bench check run stress fuzz clean
