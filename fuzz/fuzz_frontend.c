@@ -317,8 +317,9 @@ static void call(struct app *a, struct peer *p)
 		break;
 	case 20: vhostctl_dev_reset(a->dev); break;
 	case 21: {
+		/* uaddr is where the region is mapped in this process, as the API requires. */
 		struct vhostctl_vu_region r = {
-			.gpa = fz_u8(&a->cs) * 4096ull, .size = MEM_SIZE, .uaddr = 0x7f0000000000ull,
+			.gpa = fz_u8(&a->cs) * 4096ull, .size = MEM_SIZE, .uaddr = (uintptr_t)a->log,
 			.fd = a->log_fd, .offset = 0,
 		};
 

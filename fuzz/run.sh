@@ -84,8 +84,8 @@ for t in "$@"; do
 		for f in ${sources[$t]}; do files+=("$src/$f"); done
 		echo "== $t"
 		${LLVM_COV:-llvm-cov} report "$cov/fuzz_$t" -instr-profile="$cov/$t.profdata" \
-			"${files[@]}" | awk '{ printf "  %-24s lines %6s of %5s covered, %s\n",
-				$1, $8 - $9, $8, $10 }' | sed '1d;2d'
+			"${files[@]}" | awk '$1 !~ /^(Filename|-)/ && NF >= 10 { sub(".*/", "", $1)
+				printf "  %-16s lines %5s of %5s covered, %s\n", $1, $8 - $9, $8, $10 }'
 		${LLVM_COV:-llvm-cov} show "$cov/fuzz_$t" -instr-profile="$cov/$t.profdata" \
 			"${files[@]}" >"$cov/$t.show.txt"
 		echo "  unreached lines: $cov/$t.show.txt (count 0)"
