@@ -13,6 +13,7 @@
 #                 DESTDIR, LIBDIR, MANDIR, ... as in mk/install.mk
 #   make uninstall  remove exactly what make install put there
 #   make htmldocs the documentation as HTML, in build/htmldocs
+#   make fuzz     each libFuzzer target FUZZ_TIME seconds (fuzz/, clang)
 #   V=1           show full commands
 
 include mk/common.mk
@@ -74,9 +75,13 @@ run:
 stress: all
 	$(Q)tools/stress.sh
 
+# Coverage-guided fuzzing of every parser of peer input (fuzz/Makefile).
+fuzz:
+	$(Q)$(MAKE) --no-print-directory -C fuzz run
+
 clean:
 	$(Q)$(MAKE) --no-print-directory -C libvhostctl clean
 	$(Q)if [ -f kmod/Makefile ]; then $(MAKE) --no-print-directory -C kmod clean KDIR=/nonexistent 2>/dev/null || true; fi
 	rm -rf $(BUILD)
 
-.PHONY: all deps lib cli selftests kmod bench check run stress clean install uninstall
+.PHONY: all deps lib cli selftests kmod bench check run stress fuzz clean install uninstall

@@ -65,6 +65,9 @@ host_rc=${PIPESTATUS[0]}
 # The CLI's tests (tools/vhostctl/tests) add their own "host:" line.
 make --no-print-directory -C tools/vhostctl check WERROR=1 2>&1 | tee -a "$build/check/host.log"
 [ "${PIPESTATUS[0]}" = 0 ] || host_rc=1
+stage "fuzz targets on their corpora (a regression test, ${FUZZ_CHECK_TIME:-5} s each)"
+make --no-print-directory -C fuzz check WERROR=1 2>&1 | tee "$build/check/fuzz.log"
+fuzz_rc=${PIPESTATUS[0]}
 stage_end
 
 printf '\n== selftests in the VM\n'
@@ -101,6 +104,12 @@ if [ -z "${vp:-}" ]; then
 	fi
 	vp=0 vf=1 vs=0 ok=
 fi
+read -r fp ff fs <<<"$(counts fuzz "$build/check/fuzz.log")"
+if [ -z "${fp:-}" ]; then
+	echo "check: error: the fuzz targets did not run to the end" >&2
+	fp=0 ff=1 fs=0
+fi
+[ "$fuzz_rc" = 0 ] && [ "$ff" = 0 ] || ok=
 [ "$host_rc" = 0 ] && [ "$hf" = 0 ] || ok=
 [ "$vm_rc" = 0 ] && [ "$vf" = 0 ] || ok=
 if [ "${CI:-}" = true ] && [ "$vs" != 0 ]; then
@@ -121,6 +130,6 @@ sed -n 's/^# host-time: \(.*\) \([0-9.]*\) s$/\2 \1/p' "$build/check/host.log" |
 echo "  $SECONDS  in all"
 echo
 echo "tools: $tp passed, $tf failed; host: $hp passed, $hf failed, $hs skipped;" \
-	"VM selftests: $vp passed, $vf failed, $vs skipped"
-echo "$((tp + hp + vp)) passed, $((tf + hf + vf)) failed, $((hs + vs)) skipped"
+	"fuzz: $fp passed, $ff failed; VM selftests: $vp passed, $vf failed, $vs skipped"
+echo "$((tp + hp + fp + vp)) passed, $((tf + hf + ff + vf)) failed, $((hs + fs + vs)) skipped"
 [ -n "$ok" ]

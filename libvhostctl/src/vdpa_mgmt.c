@@ -217,9 +217,15 @@ void vhc_vdpa_extack(const struct nlmsghdr *nlh, size_t hdr, char *err, size_t l
 		return;
 	/* Without NLM_F_CAPPED the request's payload sits before the TLVs. */
 	if (nlh->nlmsg_type == NLMSG_ERROR && !(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+		size_t inner;
+
 		if (e->msg.nlmsg_len < sizeof(struct nlmsghdr))
 			return;
-		off += MNL_ALIGN(e->msg.nlmsg_len - sizeof(struct nlmsghdr));
+		/* The echoed request must fit in this message, or there are no TLVs to read. */
+		inner = MNL_ALIGN((size_t)e->msg.nlmsg_len - sizeof(struct nlmsghdr));
+		if (inner > nlh->nlmsg_len - mnl_nlmsg_size(hdr))
+			return;
+		off += inner;
 	}
 	mnl_attr_for_each(a, nlh, off) {
 		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
@@ -261,6 +267,12 @@ static int walk_data(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* A reply's negative errno, or EPROTO when it is none (positive, or past -4095). */
+static int errno_of(int error)
+{
+	return error < 0 && error > -4096 ? -error : EPROTO;
+}
+
 static int walk_error(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
@@ -273,7 +285,7 @@ static int walk_error(const struct nlmsghdr *nlh, void *data)
 	if (!e->error)
 		return MNL_CB_STOP;
 	vhc_vdpa_extack(nlh, sizeof(*e), w->vdpa->err, sizeof(w->vdpa->err));
-	errno = e->error < 0 ? -e->error : EPROTO;
+	errno = errno_of(e->error);
 	return MNL_CB_ERROR;
 }
 
@@ -289,8 +301,29 @@ static int walk_done(const struct nlmsghdr *nlh, void *data)
 	if (!error)
 		return MNL_CB_STOP;
 	vhc_vdpa_extack(nlh, sizeof(error), w->vdpa->err, sizeof(w->vdpa->err));
-	errno = error < 0 ? -error : EPROTO;
+	errno = errno_of(error);
 	return MNL_CB_ERROR;
+}
+
+/*
+ * Every message of a datagram must lie inside it before libmnl walks it:
+ * mnl_nlmsg_ok() compares the length as an int, so a header claiming more
+ * than 2 GiB passes and the walk jumps out of the buffer.  -EPROTO if not.
+ */
+static int check_dgram(const void *buf, size_t n)
+{
+	size_t off = 0;
+
+	while (n - off >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *h = (const void *)((const char *)buf + off);
+
+		if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > n - off)
+			return -EPROTO;
+		off += MNL_ALIGN((size_t)h->nlmsg_len);
+		if (off >= n)
+			break;
+	}
+	return 0;
 }
 
 /* Send the request in vdpa->buf and run every reply through @data_cb. */
@@ -313,6 +346,8 @@ static int vdpa_request_cb(struct vhostctl_vdpa *vdpa, struct nlmsghdr *nlh, str
 		n = mnl_socket_recvfrom(vdpa->nl, vdpa->buf, sizeof(vdpa->buf));
 		if (n < 0)
 			return -errno;
+		if (check_dgram(vdpa->buf, (size_t)n))
+			return -EPROTO;
 		r = mnl_cb_run2(vdpa->buf, (size_t)n, seq, vdpa->portid, data_cb, w, ctl,
 				MNL_ARRAY_SIZE(ctl));
 		if (r < 0)
@@ -378,6 +413,10 @@ VHC_EXPORT struct vhostctl_vdpa *vhostctl_vdpa_open(void)
 		n = mnl_socket_recvfrom(vdpa->nl, vdpa->buf, sizeof(vdpa->buf));
 		if (n < 0)
 			goto err_close;
+		if (check_dgram(vdpa->buf, (size_t)n)) {
+			errno = EPROTO;
+			goto err_close;
+		}
 		r = mnl_cb_run(vdpa->buf, (size_t)n, vdpa->seq, vdpa->portid, family_cb,
 			       &vdpa->family);
 	} while (r > 0);

@@ -191,6 +191,10 @@ static void test_extack(void)
 	e->msg.nlmsg_len = 2;
 	vhc_vdpa_extack(nlh, sizeof(*e), err, sizeof(err));
 	t_true(!strcmp("", err));
+	/* One that points gigabytes past it: the walk must not start out there. */
+	e->msg.nlmsg_len = 0xfffffff0;
+	vhc_vdpa_extack(nlh, sizeof(*e), err, sizeof(err));
+	t_true(!strcmp("", err));
 
 	/* No TLVs flagged. */
 	nlh->nlmsg_flags = NLM_F_CAPPED;
