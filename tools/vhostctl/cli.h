@@ -10,6 +10,10 @@
 int cmd_dev(int argc, char **argv);
 int cmd_mgmtdev(int argc, char **argv);
 int cmd_vdpa(int argc, char **argv);
+/* dev up: set a device up and pass frames through it (up.c). */
+int dev_up(int argc, char **argv);
+/* -batch FILE: one step a line (batch.c).  0, or 1 when a step failed. */
+int batch_run(const char *file, bool force, bool json, bool pretty);
 
 /* Features as names; @dev_id selects the device-specific names (1 net, 19 vsock). */
 void print_features(const char *name, uint64_t f, unsigned int dev_id);
