@@ -34,6 +34,11 @@ void print_init(bool j, bool p)
 	}
 }
 
+bool print_is_json(void)
+{
+	return json;
+}
+
 void print_finish(void)
 {
 	if (json) {

@@ -207,7 +207,7 @@ int up_parse(int argc, char **argv, struct up_args *a)
 		} else if (matches(kw, "mem")) {
 			if (parse_size(val, &a->mem) || a->mem < (1u << 20) || a->mem > (1ULL << 32) ||
 			    a->mem % 4096)
-				return bad_value(kw, val, "a size from 1M to 4G, in pages");
+				return bad_value(kw, val, "a size from 1M to 4G in 4K pages");
 		} else if (matches(kw, "tap")) {
 			if (!*val || strlen(val) >= IFNAMSIZ || strchr(val, '/') || strchr(val, ' '))
 				return bad_value(kw, val, "an interface name");
@@ -729,7 +729,26 @@ static int net_open(struct net_run *nr)
 		return pair_buffers(nr, &nr->p[0]);
 	}
 
-	/* vhost-net: a tap queue per pair; the tap's vnet header is ours. */
+	/* vhost-net: a device per pair, opened before anything is created. */
+	for (unsigned int i = 0; i < a->queues; i++) {
+		nr->p[i].dev = vhostctl_dev_open(a->path, NULL);
+		if (!nr->p[i].dev) {
+			r = -errno;
+			fprintf(stderr, "Error: %s: %s\n", a->path, strerror(errno));
+			return r;
+		}
+	}
+	r = vhostctl_dev_get_features(nr->p[0].dev, &offered);
+	if (r) {
+		fprintf(stderr, "Error: %s: cannot read features: %s\n", a->path, strerror(-r));
+		return r;
+	}
+	if (want & ~offered) {
+		fprintf(stderr, "Error: %s does not offer %s\n", a->path,
+			want & ~offered & (1ULL << 34) ? "packed rings" : "EVENT_IDX");
+		return -EOPNOTSUPP;
+	}
+	/* A tap queue per pair; the tap's vnet header is the guest's. */
 	r = tap_attach(a->tap ? a->tap : "vhostctl%d", a->queues, (int)nr->hs, taps, nr->tap_name);
 	if (r) {
 		fprintf(stderr, "Error: tap %s: %s\n", a->tap ? a->tap : "", strerror(-r));
@@ -762,17 +781,6 @@ static int net_open(struct net_run *nr)
 				   .flags = VHOSTCTL_SETUP_NET_BACKEND, .net_backend_fd = taps[i]);
 		struct pair *p = &nr->p[i];
 
-		p->dev = vhostctl_dev_open(a->path, NULL);
-		if (!p->dev) {
-			r = -errno;
-			fprintf(stderr, "Error: %s: %s\n", a->path, strerror(errno));
-			return r;
-		}
-		if (!i && vhostctl_dev_get_features(p->dev, &offered) == 0 && (want & ~offered)) {
-			fprintf(stderr, "Error: %s does not offer %s\n", a->path,
-				want & ~offered & (1ULL << 34) ? "packed rings" : "EVENT_IDX");
-			return -EOPNOTSUPP;
-		}
 		r = vhostctl_dev_setup(p->dev, nr->mem, p->vq, &o, &nr->features);
 		if (r)
 			return setup_error(a->path, p->dev, r);
@@ -939,8 +947,11 @@ static int net_loop(struct net_run *nr, struct up_stats *s, bool tty)
 		uint64_t inflight = s->sent - s->back - s->bad;
 		int busy = 0;
 
-		if (!sending) {
-			if (!inflight || stop_signal == SIGTERM || !a->loop)
+		if (!a->loop) {
+			if (stop_signal || time_up(a, s))
+				break;
+		} else if (!sending) {
+			if (!inflight)
 				break;
 			/* What is still out gets its chance to come back. */
 			if (!drain_end)
@@ -948,8 +959,6 @@ static int net_loop(struct net_run *nr, struct up_stats *s, bool tty)
 			else if (now_s() >= drain_end)
 				break;
 		}
-		if (!a->loop && (stop_signal || time_up(a, s)))
-			break;
 		for (unsigned int i = 0; i < nr->npairs; i++) {
 			r = send_burst(nr, &nr->p[i], s, sending);
 			if (r < 0)
@@ -1166,8 +1175,6 @@ static int vsock_up(const struct up_args *a, bool tty)
 	for (double drain_end = 0; !atomic_load(&v.done);) {
 		size_t n;
 
-		if (stop_signal == SIGTERM)
-			break;
 		/* Out of time or interrupted: what is out gets its chance to come back. */
 		if ((stop_signal || time_up(a, &s)) && !drain_end) {
 			atomic_store(&v.no_more, true);

@@ -305,7 +305,7 @@ static void usage(FILE *f)
 		"       vhostctl vdpa del NAME\n"
 		"       vhostctl vdpa set name NAME mac MAC\n"
 		"       vhostctl vdpa config show [ NAME ]\n"
-		"       vhostctl vdpa vstats show NAME qidx N\n");
+		"       vhostctl vdpa vstats show NAME [ qidx N ]\n");
 }
 
 int cmd_dev(int argc, char **argv)
