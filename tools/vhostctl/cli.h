@@ -14,6 +14,10 @@ int cmd_user(int argc, char **argv);
 
 /* dev show of a vhost-user backend's socket, given as unix:PATH (user.c). */
 int user_show(const char *arg);
+/* dev up: set a device up and pass frames through it (up.c). */
+int dev_up(int argc, char **argv);
+/* -batch FILE: one step a line (batch.c).  0, or 1 when a step failed. */
+int batch_run(const char *file, bool force, bool json, bool pretty);
 
 /* Features as names; @dev_id selects the device-specific names (1 net, 19 vsock). */
 void print_features(const char *name, uint64_t f, unsigned int dev_id);

@@ -11,7 +11,8 @@
 
 void print_init(bool json, bool pretty);
 void print_finish(void);
-/* Whether the output is JSON (for records that only JSON groups). */
+/* Whether the output is JSON, for layouts that differ (text repeats a label,
+ * JSON groups records). */
 bool print_is_json(void);
 /* Objects and arrays: the name is ignored inside arrays and in text. */
 void print_open_object(const char *name);

@@ -348,14 +348,77 @@ static int show_stat(void *ctx, const char *name, uint64_t value)
 	return 0;
 }
 
+static int dev_max_vqs(void *ctx, const struct vhostctl_vdpa_dev *d)
+{
+	*(uint32_t *)ctx = d->max_vqs;
+	return 0;
+}
+
+struct stat_list {
+	unsigned int n;
+	char name[32][64];
+	uint64_t value[32];
+};
+
+static int keep_stat(void *ctx, const char *name, uint64_t value)
+{
+	struct stat_list *l = ctx;
+
+	/* What the kernel sends is bounded here: 32 statistics a queue. */
+	if (l->n < 32) {
+		snprintf(l->name[l->n], sizeof(l->name[0]), "%s", name);
+		l->value[l->n++] = value;
+	}
+	return 0;
+}
+
+/*
+ * Every queue at once: the device's queues in order, up to the first the
+ * kernel will not report on (queues past those the driver negotiated).
+ */
+static int vdpa_vstats_all(struct vhostctl_vdpa *v, const char *name)
+{
+	struct stat_list l;
+	uint32_t nvqs = 0, q;
+	int r;
+
+	r = vhostctl_vdpa_dev_list(v, name, dev_max_vqs, &nvqs);
+	if (r < 0)
+		return kernel_error(v, r);
+	print_open_object("vstats");
+	/* JSON: an array of queues under the name; text: a line per queue. */
+	if (print_is_json())
+		print_open_array(name);
+	for (q = 0, r = 0; q < nvqs; q++) {
+		l.n = 0;
+		r = vhostctl_vdpa_dev_vstats(v, name, q, keep_stat, &l);
+		if (r < 0)
+			break;
+		print_open_object(NULL);
+		print_text("%s: ", name);
+		print_u64("queue_index", NULL, q);
+		for (unsigned int i = 0; i < l.n; i++)
+			show_stat(NULL, l.name[i], l.value[i]);
+		print_close_object();
+		print_nl();
+	}
+	if (print_is_json())
+		print_close_array();
+	print_close_object();
+	/* The first queue failing is an error; a later one ends the list. */
+	return r < 0 && q == 0 ? kernel_error(v, r) : 0;
+}
+
 static int vdpa_vstats(struct vhostctl_vdpa *v, int argc, char **argv)
 {
 	unsigned long long q;
 	int r;
 
+	if (argc == 2 && matches(argv[0], "show"))
+		return vdpa_vstats_all(v, argv[1]);
 	if (argc != 4 || !matches(argv[0], "show") || !matches(argv[2], "qidx") ||
 	    parse_u(argv[3], 0xffffffffULL, 10, &q)) {
-		fprintf(stderr, "Usage: vhostctl vdpa vstats show NAME qidx N\n");
+		fprintf(stderr, "Usage: vhostctl vdpa vstats show NAME [ qidx N ]\n");
 		return -EINVAL;
 	}
 	print_open_object("vstats");

@@ -299,9 +299,12 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: vhostctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
 		"where  OBJECT := { dev | mgmtdev | vdpa | user }\n"
-		"       OPTIONS := { -V[ersion] | -j[son] | -p[retty] }\n"
+		"       OPTIONS := { -V[ersion] | -j[son] | -p[retty] | -b[atch] FILE | -f[orce] }\n"
 		"\n"
 		"       vhostctl dev show DEV...   (vhost-net, vhost-vsock, vhost-vdpa-N, unix:PATH)\n"
+		"       vhostctl dev up PATH [ queues N ] [ size N ] [ packed ] [ event_idx ]\n"
+		"                        [ mem SIZE ] [ tap IFNAME ] [ cid N ] [ traffic loop|none ]\n"
+		"                        [ count N ] [ duration SECS ]\n"
 		"       vhostctl mgmtdev show [ [BUS/]NAME ]\n"
 		"       vhostctl vdpa show [ NAME ]\n"
 		"       vhostctl vdpa add name NAME mgmtdev [BUS/]NAME [ mac MAC ] [ mtu N ]\n"
@@ -309,7 +312,7 @@ static void usage(FILE *f)
 		"       vhostctl vdpa del NAME\n"
 		"       vhostctl vdpa set name NAME mac MAC\n"
 		"       vhostctl vdpa config show [ NAME ]\n"
-		"       vhostctl vdpa vstats show NAME qidx N\n"
+		"       vhostctl vdpa vstats show NAME [ qidx N ]\n"
 		"       vhostctl user serve { net | blk } unix:PATH [ queues N ] [ listen | connect ] ...\n"
 		"       vhostctl user probe unix:PATH\n");
 }
@@ -322,6 +325,8 @@ int cmd_dev(int argc, char **argv)
 	}
 	if (!strcmp(argv[0], "show"))
 		return dev_show(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "up"))
+		return dev_up(argc - 1, argv + 1);
 	fprintf(stderr, "Command \"%s\" not found\n", argv[0]);
 	return -ENOENT;
 }
@@ -333,13 +338,23 @@ int main(int argc, char **argv)
 		{ "pretty", no_argument, NULL, 'p' },
 		{ "Version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool json = false, pretty = false;
+	bool json = false, pretty = false, force = false;
+	const char *batch = NULL;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "+jpVh", long_opts, NULL)) != -1) {
+	/* Long options take one dash too, as iproute2's "-batch". */
+	while ((c = getopt_long_only(argc, argv, "+jpVhb:f", long_opts, NULL)) != -1) {
 		switch (c) {
+		case 'b':
+			batch = optarg;
+			break;
+		case 'f':
+			force = true;
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -359,6 +374,13 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (batch) {
+		if (argc) {
+			fprintf(stderr, "-batch takes no object: \"%s\"\n", argv[0]);
+			return 1;
+		}
+		return batch_run(batch, force, json, pretty);
+	}
 	if (argc < 1 || !strcmp(argv[0], "help")) {
 		usage(argc < 1 ? stderr : stdout);
 		return argc < 1;
