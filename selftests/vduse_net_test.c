@@ -399,6 +399,51 @@ TEST_F(vnet, destroy_while_bound)
 	}
 }
 
+/*
+ * The CLI manages the device like any vDPA device: added through the vduse
+ * management device, listed with its management device and id, deleted.
+ */
+TEST(cli_vdpa_add)
+{
+	char self_path[512], cli[600], cmd[2400], name[32], path[128];
+	ssize_t n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
+	uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 0x43 };
+	struct loop *l = calloc(1, sizeof(*l));
+	struct vhostctl_vduse *vd;
+	pthread_t t;
+
+	ASSERT_EQ(0, load_drivers());
+	ASSERT_LT(0, n);
+	ASSERT_NE(NULL, l);
+	self_path[n] = 0;
+	/* build/selftests/vduse_net_test -> build/bin/vhostctl */
+	*strrchr(self_path, '/') = 0;
+	*strrchr(self_path, '/') = 0;
+	snprintf(cli, sizeof(cli), "%s/bin/vhostctl", self_path);
+	ASSERT_EQ(0, access(cli, X_OK)) TH_LOG("%s", cli);
+	vs_unique_name(name, sizeof(name), "vdc");
+	vd = new_loop(name, l, mac);
+	ASSERT_NE(NULL, vd) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, pthread_create(&t, NULL, serve, vd));
+	snprintf(cmd, sizeof(cmd), "%s vdpa add name %s mgmtdev vduse", cli, name);
+	EXPECT_EQ(0, system(cmd)) TH_LOG("%s", cmd);
+	snprintf(path, sizeof(path), "/sys/bus/vdpa/devices/%s", name);
+	EXPECT_EQ(0, access(path, F_OK));
+	snprintf(cmd, sizeof(cmd),
+		 "%s -j vdpa show %s | grep -q '\"mgmtdev\": *\"vduse\"' && "
+		 "%s -j vdpa show %s | grep -q '\"type\": *\"network\"' && "
+		 "%s -j vdpa show %s | grep -q '\"max_vq_size\": *256'",
+		 cli, name, cli, name, cli, name);
+	EXPECT_EQ(0, system(cmd)) TH_LOG("%s", cmd);
+	snprintf(cmd, sizeof(cmd), "%s vdpa del %s", cli, name);
+	EXPECT_EQ(0, system(cmd)) TH_LOG("%s", cmd);
+	EXPECT_NE(0, access(path, F_OK));
+	vhostctl_vduse_stop(vd);
+	pthread_join(t, NULL);
+	vhostctl_vduse_free(vd);
+	free(l);
+}
+
 /* Descriptions the library or VDUSE refuses, each without a trace left. */
 TEST(bad_descriptions)
 {
