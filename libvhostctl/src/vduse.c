@@ -208,7 +208,9 @@ static int vd_map_range(struct vhostctl_vduse *vd, uint64_t start, uint64_t last
 		}
 		/* the kernel's answer must describe an entry overlapping the query */
 		if (e.start > e.last || e.last < cur || e.start > last) {
-			vd_log(vd, VHOSTCTL_LOG_ERR, "vduse %s: IOTLB entry [%#llx, %#llx] outside the query [%#llx, %#llx]",
+			vd_log(vd, VHOSTCTL_LOG_ERR,
+			       "vduse %s: IOTLB entry [%#llx, %#llx] outside the query "
+			       "[%#llx, %#llx]",
 			       vd->name, (unsigned long long)e.start, (unsigned long long)e.last,
 			       (unsigned long long)cur, (unsigned long long)last);
 			close(fd);
@@ -217,7 +219,9 @@ static int vd_map_range(struct vhostctl_vduse *vd, uint64_t start, uint64_t last
 		if (!vd_overlaps(vd, e.start, e.last)) {
 			r = vd_add_map(vd, fd, e.start, e.last, e.offset, e.perm);
 			if (r) {
-				vd_log(vd, VHOSTCTL_LOG_ERR, "vduse %s: cannot map IOTLB entry [%#llx, %#llx] offset %#llx perm %u: %s",
+				vd_log(vd, VHOSTCTL_LOG_ERR,
+				       "vduse %s: cannot map IOTLB entry [%#llx, %#llx] "
+				       "offset %#llx perm %u: %s",
 				       vd->name, (unsigned long long)e.start,
 				       (unsigned long long)e.last, (unsigned long long)e.offset,
 				       e.perm, strerror(-r));
@@ -382,7 +386,8 @@ static int vd_queue_start(struct vhostctl_vduse *vd, unsigned int i)
 	/* the ring size the driver chose, within what we set up */
 	if (!info.num || info.num > max ||
 	    (!(vd->n_features & (1ull << F_RING_PACKED)) && (info.num & (info.num - 1)))) {
-		vd_log(vd, VHOSTCTL_LOG_ERR, "vduse %s: queue %u: ring size %u out of range (max %u)",
+		vd_log(vd, VHOSTCTL_LOG_ERR,
+		       "vduse %s: queue %u: ring size %u out of range (max %u)",
 		       vd->name, i, info.num, max);
 		return -EINVAL;
 	}
@@ -429,7 +434,8 @@ static int vd_requeue(struct vhostctl_vduse *vd)
 			continue;
 		q = vd_devq(vd, i, vhostctl_devq_base(vq->q) & 0xffff);
 		if (!q) {
-			vd_log(vd, VHOSTCTL_LOG_ERR, "vduse %s: queue %u: ring outside the new IOTLB",
+			vd_log(vd, VHOSTCTL_LOG_ERR,
+			       "vduse %s: queue %u: ring outside the new IOTLB",
 			       vd->name, i);
 			vd_queue_stop(vd, i);
 			continue;
@@ -448,7 +454,8 @@ static int vd_driver_ok(struct vhostctl_vduse *vd)
 	if (ioctl(vd->dev_fd, VDUSE_DEV_GET_FEATURES, &f))
 		return -errno;
 	if (f & ~vd->offered) {
-		vd_log(vd, VHOSTCTL_LOG_ERR, "vduse %s: driver features %#llx beyond the offer %#llx",
+		vd_log(vd, VHOSTCTL_LOG_ERR,
+		       "vduse %s: driver features %#llx beyond the offer %#llx",
 		       vd->name, (unsigned long long)f, (unsigned long long)vd->offered);
 		return -EINVAL;
 	}
@@ -537,7 +544,8 @@ static int vd_update_iotlb(struct vhostctl_vduse *vd, uint64_t start, uint64_t l
 	int r;
 
 	if (start > last) {
-		vd_log(vd, VHOSTCTL_LOG_ERR, "vduse %s: UPDATE_IOTLB with start %#llx after last %#llx",
+		vd_log(vd, VHOSTCTL_LOG_ERR,
+		       "vduse %s: UPDATE_IOTLB with start %#llx after last %#llx",
 		       vd->name, (unsigned long long)start, (unsigned long long)last);
 		return -EINVAL;
 	}
@@ -630,12 +638,14 @@ static int vd_kick(struct vhostctl_vduse *vd, unsigned int i)
 	vd_inc(&vd->n_kicks);
 	if (!vq->q || vd->failed)
 		return 0;
-	do {
-		r = vd->o.queue(vd, i, vq->q, vd->o.ctx);
-		vd_irq(vd, i);
-	} while (r > 0 && vq->q);
+	r = vd->o.queue(vd, i, vq->q, vd->o.ctx);
+	vd_irq(vd, i);
+	/* more work: come back through epoll, so requests are not starved */
+	if (r > 0)
+		eventfd_write(vq->kick_fd, 1);
 	if (r < 0) {
-		vd_log(vd, VHOSTCTL_LOG_ERR, "vduse %s: queue %u handler: %s; queues stopped until reset",
+		vd_log(vd, VHOSTCTL_LOG_ERR,
+		       "vduse %s: queue %u handler: %s; queues stopped until reset",
 		       vd->name, i, strerror(-r));
 		vd->failed = true;
 		vd_stop_all(vd);
