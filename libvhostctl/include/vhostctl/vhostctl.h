@@ -516,4 +516,7 @@ VHOSTCTL_API int vhostctl_dev_reset(struct vhostctl_dev *dev);
 #include <vhostctl/devq.h>
 #include <vhostctl/vhost_user.h>
 
+/* The same device side served over VDUSE. */
+#include <vhostctl/vduse.h>
+
 #endif /* VHOSTCTL_VHOSTCTL_H */
