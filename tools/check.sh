@@ -41,6 +41,9 @@ if [ -f kmod/Makefile ]; then
 	echo "  kmod/ is checkpatch clean"
 fi
 
+stage "documentation (Sphinx, warnings are errors)"
+make --no-print-directory htmldocs || die "make htmldocs failed"
+
 stage "tool tests (deps.sh, programs the scripts call, install, symbols, DKMS, .debs)"
 {
 	tools/tests/deps_test.sh
