@@ -93,7 +93,8 @@ ex=$top/Documentation/examples/vu_net_backend.c
 if gcc -std=gnu11 -Wall -Wextra -Werror -o "$work/example" "$ex" \
 	$(pkg-config --cflags --libs libvhostctl) 2>"$work/cc.log" &&
 	out=$(LD_LIBRARY_PATH=$lib timeout -k 5 60 "$work/example" 2>&1) &&
-	LD_LIBRARY_PATH=$lib ldd "$work/example" | grep -q "$lib/libvhostctl.so.0"; then
+	LD_LIBRARY_PATH=$lib ldd "$work/example" >"$work/ldd.log" &&
+	grep -q "=> $lib/libvhostctl.so.0 " "$work/ldd.log"; then
 	ok "$(basename "$ex") built with pkg-config in the root, runs on its library: $(echo "$out" | head -n 1)"
 else
 	bad "example: $(cat "$work/cc.log") ${out:-}"

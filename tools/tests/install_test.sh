@@ -110,12 +110,15 @@ for src in "$top"/Documentation/examples/*.c; do
 	if ! gcc -std=gnu11 -Wall -Wextra -Werror -o "$tmp/$name.static" "$src" \
 		$(pkg-config --cflags libvhostctl) $(pkg-config --static --libs libvhostctl |
 		sed 's/-lvhostctl/-Wl,-Bstatic -lvhostctl -Wl,-Bdynamic/') 2>"$tmp/cc.log" ||
-		readelf -d "$tmp/$name.static" | grep -q 'NEEDED.*libvhostctl'; then
+		! readelf -d "$tmp/$name.static" >"$tmp/readelf.log" ||
+		grep -q 'NEEDED.*libvhostctl' "$tmp/readelf.log"; then
 		bad "example $name does not link statically: $(head -n 5 "$tmp/cc.log")"
 		continue
 	fi
 	# The include path: only the installed headers were read.
-	if gcc -std=gnu11 -M "$src" $(pkg-config --cflags libvhostctl) | grep -q "$top/libvhostctl"; then
+	# shellcheck disable=SC2046
+	if ! gcc -std=gnu11 -M "$src" $(pkg-config --cflags libvhostctl) >"$tmp/deps.log" ||
+		grep -q "$top/libvhostctl" "$tmp/deps.log"; then
 		bad "example $name read a header from the source tree"
 		continue
 	fi
