@@ -60,6 +60,14 @@ install: lib cli
 	sed 's|@VERSION@|$(VERSION)|' dkms.conf >$(DESTDIR)$(DKMS_SRCDIR)/dkms.conf
 	chmod 0644 $(DESTDIR)$(DKMS_SRCDIR)/dkms.conf
 
+# The reST documentation as HTML; a warning fails the build.
+htmldocs:
+	$(Q)command -v sphinx-build >/dev/null || { echo "htmldocs: sphinx-build is missing:" \
+		"run tools/deps.sh as root (python3-sphinx)" >&2; exit 1; }
+	$(Q)sphinx-build -q -E -a -W --keep-going -b html -d $(BUILD)/htmldocs/.doctrees \
+		Documentation $(BUILD)/htmldocs
+	@echo "  HTML     $(patsubst $(TOP)/%,%,$(BUILD))/htmldocs/index.html"
+
 uninstall:
 	$(Q)$(MAKE) --no-print-directory -C libvhostctl uninstall
 	$(Q)$(MAKE) --no-print-directory -C tools/vhostctl uninstall
@@ -84,4 +92,4 @@ clean:
 	$(Q)if [ -f kmod/Makefile ]; then $(MAKE) --no-print-directory -C kmod clean KDIR=/nonexistent 2>/dev/null || true; fi
 	rm -rf $(BUILD)
 
-.PHONY: all deps lib cli selftests kmod bench check run stress fuzz clean install uninstall
+.PHONY: all deps lib cli selftests kmod bench check run stress fuzz clean install uninstall htmldocs

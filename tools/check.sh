@@ -41,13 +41,17 @@ if [ -f kmod/Makefile ]; then
 	echo "  kmod/ is checkpatch clean"
 fi
 
-stage "tool tests (deps.sh, programs the scripts call, install, symbols, DKMS)"
+stage "documentation (Sphinx, warnings are errors)"
+make --no-print-directory htmldocs || die "make htmldocs failed"
+
+stage "tool tests (deps.sh, programs the scripts call, install, symbols, DKMS, .debs)"
 {
 	tools/tests/deps_test.sh
 	tools/tests/programs_test.py
 	tools/tests/symbols_test.sh
 	tools/tests/install_test.sh
 	tools/tests/dkms_test.sh
+	tools/tests/deb_test.sh
 } 2>&1 | tee "$build/check/tools.log"
 
 # The VM runs its vCPUs in one host thread: the host tests run beside it,
@@ -88,7 +92,7 @@ tp=0 tf=0
 while read -r p f; do
 	tp=$((tp + p)) tf=$((tf + f))
 done < <(sed -n 's/^tools: \([0-9]*\) passed, \([0-9]*\) failed, 0 skipped$/\1 \2/p' "$build/check/tools.log")
-[ "$(grep -c '^tools: ' "$build/check/tools.log")" = 5 ] || { echo "check: error: a tool test did not finish" >&2; tf=$((tf + 1)); }
+[ "$(grep -c '^tools: ' "$build/check/tools.log")" = 6 ] || { echo "check: error: a tool test did not finish" >&2; tf=$((tf + 1)); }
 [ "$tf" = 0 ] || ok=
 if [ -z "${hp:-}" ]; then
 	echo "check: error: the host tests did not run to the end" >&2

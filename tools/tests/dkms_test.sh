@@ -54,6 +54,24 @@ else
 	finish
 fi
 
+# The examples that need a kernel, built against the installed tree only:
+# the VM runs them on DKMS's module (vdpa_net) and on vhost-net.
+lib=$work/root/usr/lib
+kex=
+for ex in vdpa_net vhost_net; do
+	src=$top/Documentation/examples/$ex.c
+	[ -f "$src" ] || continue
+	# shellcheck disable=SC2046
+	if PKG_CONFIG_SYSROOT_DIR=$work/root PKG_CONFIG_LIBDIR=$lib/pkgconfig \
+		gcc -std=gnu11 -Wall -Wextra -Werror -o "$work/$ex" "$src" \
+		$(PKG_CONFIG_SYSROOT_DIR=$work/root PKG_CONFIG_LIBDIR=$lib/pkgconfig \
+			pkg-config --cflags --libs libvhostctl) 2>"$work/cc.log"; then
+		kex="$kex $ex"
+	else
+		bad "example $ex does not build against the installed tree: $(head -n 5 "$work/cc.log")"
+	fi
+done
+
 # In the VM: the tree's module (loaded at boot when built) out, DKMS's in.
 cat >"$work/vm.sh" <<VM
 #!/bin/bash
@@ -71,12 +89,25 @@ vdpa dev add name dkms0 mgmtdev vhostctl_sim_net mac 02:00:00:00:00:42 ||
 	{ say "FAIL: vdpa dev add"; exit 1; }
 vdpa -j dev config show dkms0 | grep -q '"mac":"02:00:00:00:00:42"' ||
 	{ say "FAIL: dkms0 config: \$(vdpa dev config show dkms0)"; exit 1; }
+for ex in $kex; do
+	case \$ex in
+	vdpa_net) node=/dev/\$(ls /sys/bus/vdpa/devices/dkms0/ | grep '^vhost-vdpa-' | head -n 1)
+		args="\$node 8" ;;
+	*) args=8 ;;
+	esac
+	out=\$(LD_LIBRARY_PATH=$lib timeout 60 "$work/\$ex" \$args 2>&1) ||
+		{ say "FAIL: example \$ex \$args: \$out"; exit 1; }
+	say "example: \$ex \$args: \$out"
+done
 vdpa dev del dkms0 || { say "FAIL: vdpa dev del"; exit 1; }
 rmmod vhostctl_sim || { say "FAIL: rmmod"; exit 1; }
 say "loaded version \$v, added, read and deleted a net device, unloaded"
 VM
 chmod +x "$work/vm.sh"
 if "$top/tools/vm/run" --quiet -- "$work/vm.sh" >"$work/vm.log" 2>&1; then
+	while read -r line; do
+		ok "in the VM, against the installed library: $line"
+	done < <(sed -n 's/^dkms-vm: example: //p' "$work/vm.log")
 	ok "in the VM: $(grep '^dkms-vm:' "$work/vm.log" | tail -n 1 | sed 's/^dkms-vm: //')"
 else
 	bad "in the VM: $(tail -n 10 "$work/vm.log")"
