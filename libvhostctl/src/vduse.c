@@ -765,9 +765,10 @@ static int vd_check_opts(const struct vhostctl_vduse_opts *o)
 
 static int vd_create(struct vhostctl_vduse *vd)
 {
-	struct {
+	/* The config space follows the header: one buffer, aligned for both. */
+	union {
 		struct vduse_dev_config c;
-		unsigned char config[VD_MAX_CONFIG];
+		unsigned char b[sizeof(struct vduse_dev_config) + VD_MAX_CONFIG];
 	} d;
 	uint64_t api = VDUSE_API_VERSION;
 	char name[VDUSE_NAME_MAX];
@@ -783,7 +784,7 @@ static int vd_create(struct vhostctl_vduse *vd)
 	d.c.vq_num = vd->o.num_queues;
 	d.c.vq_align = (uint32_t)sysconf(_SC_PAGESIZE);
 	d.c.config_size = vd->o.config_len;
-	memcpy(d.config, vd->config, vd->o.config_len);
+	memcpy(d.c.config, vd->config, vd->o.config_len);
 	r = ioctl(vd->ctl_fd, VDUSE_CREATE_DEV, &d) ? -errno : 0;
 	if (r == -EEXIST && (vd->o.flags & VHOSTCTL_VDUSE_F_REPLACE)) {
 		/* a stale device of a process that died: gone unless still on the bus */
