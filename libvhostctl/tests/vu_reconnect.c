@@ -12,7 +12,13 @@
  * Checked: every request completes exactly once (a second completion of a
  * request would come back with a buffer id not in flight: the driver says
  * -EIO), all with status OK, and every block reads back as written.
+ *
+ * The soak (make soak): VU_RECONNECT_KILLS=N kills the backend N times per
+ * ring layout, 20 completions apart, with the same checks, and the
+ * process's open fds counted before and after each layout must match
+ * (memory: LeakSanitizer at exit, as for every host test).
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
@@ -26,8 +32,11 @@
 
 #define DISK (8u << 20)
 #define BSZ 4096u
-#define NREQ 1500u		/* distinct 4 KiB blocks, each written once */
+#define NBLK (DISK / BSZ)
 #define DEPTH 40u	/* 3 descriptors each in a ring of 128 */
+
+/* Kills per layout (VU_RECONNECT_KILLS) and the writes they fall among. */
+static unsigned int nkills = 3, nreq = 1500;
 
 static char be_bin[512], sock[64], img[64], be_logfile[64];
 
@@ -78,18 +87,38 @@ static void kill_backend(pid_t p)
 	unlink(sock);
 }
 
+static unsigned int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned int n = 0;
+
+	t_true(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Request k writes block k modulo the disk, a pattern of its sector. */
+static uint64_t sector_of(unsigned int k)
+{
+	return (uint64_t)(k % NBLK) * (BSZ / 512);
+}
+
 static void run(bool packed)
 {
 	struct blkdrv_opts bo = { .inflight = true, .num = 128, .packed = packed };
 	const char *ring = packed ? "packed" : "split";
-	unsigned int state[NREQ] = { 0 };	/* 0 new, 1 submitted, 2 completed */
+	unsigned int *state = calloc(nreq, sizeof(*state));	/* 0 new, 1 submitted, 2 done */
 	unsigned int req_of_slot[BLKDRV_SLOTS];
 	unsigned int free_slots[BLKDRV_SLOTS], nfree = 0;
-	unsigned int next = 0, done = 0, kills = 0, inflight_at_kill[3];
+	unsigned int next = 0, done = 0, kills = 0, at_kill_min = ~0u, at_kill_max = 0;
+	unsigned int fds0 = open_fds();
 	struct blkdrv d;
 	pid_t be;
 	int fd;
 
+	t_true(state);
 	unlink(be_logfile);
 	fd = open(img, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	t_true(fd >= 0);
@@ -103,16 +132,16 @@ static void run(bool packed)
 	for (unsigned int i = 0; i < DEPTH; i++)
 		free_slots[nfree++] = DEPTH - 1 - i;
 
-	while (done < NREQ) {
+	while (done < nreq) {
 		unsigned int slot;
 		uint32_t len;
 		int added = 0, r;
 
-		while (next < NREQ && nfree) {
+		while (next < nreq && nfree) {
 			slot = free_slots[--nfree];
 			req_of_slot[slot] = next;
-			blkdrv_pattern(blkdrv_data(&d, slot), BSZ, (uint64_t)next * (BSZ / 512), 3);
-			r = blkdrv_submit(&d, slot, BLK_T_OUT, (uint64_t)next * (BSZ / 512), BSZ);
+			blkdrv_pattern(blkdrv_data(&d, slot), BSZ, sector_of(next), 3);
+			r = blkdrv_submit(&d, slot, BLK_T_OUT, sector_of(next), BSZ);
 			if (r)
 				t_fail("submit %u: %s", next, strerror(-r));
 			state[next++] = 1;
@@ -121,10 +150,13 @@ static void run(bool packed)
 		if (added)
 			blkdrv_kick(&d);
 		/* Kill mid-stream, with the ring full of requests in flight. */
-		if (kills < 3 && done >= (kills + 1) * NREQ / 4) {
+		if (kills < nkills && done >= (kills + 1) * nreq / (nkills + 1)) {
 			/* The backend pops at once and holds each request 100 ms. */
 			usleep(30000);
-			inflight_at_kill[kills] = next - done;
+			if (next - done < at_kill_min)
+				at_kill_min = next - done;
+			if (next - done > at_kill_max)
+				at_kill_max = next - done;
 			kill_backend(be);
 			/* More requests while it is down: they wait in the ring. */
 			be = start_backend();
@@ -140,7 +172,7 @@ static void run(bool packed)
 			       done, strerror(-r));
 		if (!r)
 			t_fail("%s: no completion in 5 s after %u of %u (%u kills): a request "
-			       "was lost", ring, done, NREQ, kills);
+			       "was lost", ring, done, nreq, kills);
 		if (slot >= DEPTH)
 			t_fail("completion for slot %u", slot);
 		if (state[req_of_slot[slot]] != 1)
@@ -159,15 +191,15 @@ static void run(bool packed)
 		t_eq(0, blkdrv_reap(&d, &slot, &len, 200));
 	}
 	/* Every block is in the file; a few read back through the backend too. */
-	for (unsigned int k = 0; k < NREQ; k++) {
+	for (unsigned int k = 0; k < nreq && k < NBLK; k++) {
 		uint8_t got[BSZ], want[BSZ];
 
-		blkdrv_pattern(want, BSZ, (uint64_t)k * (BSZ / 512), 3);
+		blkdrv_pattern(want, BSZ, sector_of(k), 3);
 		t_eq(BSZ, pread(fd, got, BSZ, (off_t)k * BSZ));
 		if (memcmp(got, want, BSZ))
 			t_fail("block %u differs after the restarts", k);
 		if (k % 100 == 0) {
-			t_eq(BLK_S_OK, blkdrv_rw(&d, BLK_T_IN, (uint64_t)k * (BSZ / 512), got, BSZ, NULL));
+			t_eq(BLK_S_OK, blkdrv_rw(&d, BLK_T_IN, sector_of(k), got, BSZ, NULL));
 			if (memcmp(got, want, BSZ))
 				t_fail("block %u reads back different", k);
 		}
@@ -193,17 +225,16 @@ static void run(bool packed)
 				t_fail("%s: a backend refused the region: %s", ring, line);
 		}
 		fclose(f);
-		if (starts != 4)
-			t_fail("%s: %u %s ring starts logged, not 4", ring, starts, ring);
+		if (starts != nkills + 1)
+			t_fail("%s: %u %s ring starts logged, not %u", ring, starts, ring, nkills + 1);
 		if (!nresub)
 			t_fail("%s: no restarted backend resubmitted anything: inflight path "
 			       "not exercised", ring);
-		printf("%s ring: %u writes of 4 KiB, up to %u in flight; backend killed 3 "
-		       "times with %u, %u, %u requests in the ring, restarted, reconnected; "
+		printf("%s ring: %u writes of 4 KiB, up to %u in flight; backend killed %u "
+		       "times with %u to %u requests in the ring, restarted, reconnected; "
 		       "%u restarts resubmitted %u requests from the inflight region; each "
-		       "completed exactly once, all read back\n", ring, NREQ, DEPTH,
-		       inflight_at_kill[0], inflight_at_kill[1], inflight_at_kill[2], nresub,
-		       resub);
+		       "completed exactly once, all read back\n", ring, nreq, DEPTH, nkills,
+		       at_kill_min, at_kill_max, nresub, resub);
 	}
 	unlink(be_logfile);
 	blkdrv_close(&d);
@@ -213,11 +244,15 @@ static void run(bool packed)
 	close(fd);
 	unlink(img);
 	unlink(sock);
+	free(state);
+	if (open_fds() != fds0)
+		t_fail("%s: %u fds open before, %u after: a leak", ring, fds0, open_fds());
 }
 
 int main(int argc, char **argv)
 {
 	const char *build = getenv("BUILD");
+	const char *k = getenv("VU_RECONNECT_KILLS");
 	char tmp[512];
 
 	(void)argc;
@@ -232,6 +267,13 @@ int main(int argc, char **argv)
 	snprintf(sock, sizeof(sock), "/tmp/vu_reconnect.%d.sock", getpid());
 	snprintf(img, sizeof(img), "/tmp/vu_reconnect.%d.img", getpid());
 	snprintf(be_logfile, sizeof(be_logfile), "/tmp/vu_reconnect.%d.log", getpid());
+	if (k && *k) {
+		nkills = (unsigned int)strtoul(k, NULL, 10);
+		if (!nkills || nkills > 100000)
+			t_fail("VU_RECONNECT_KILLS=%s: 1 to 100000", k);
+		if (nkills > 3)
+			nreq = 20 * (nkills + 1);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	atexit(end_backend);
 	run(false);
