@@ -37,7 +37,7 @@
 #include <linux/vduse.h>
 
 #include "internal.h"
-#include <vhostctl/vduse.h>
+#include "vduse_priv.h"
 
 #define VD_CONTROL "/dev/vduse/control"
 #define VD_MAX_QUEUES 64
@@ -95,6 +95,7 @@ struct vhostctl_vduse {
 	struct vd_map maps[VD_MAX_MAPS];
 	unsigned int nmaps;
 	struct vd_queue qs[VD_MAX_QUEUES];
+	void (*ctx_free)(void *ctx);	/* the device's state, when the library made it */
 	/* counters: written by the dispatching thread, read by any */
 	_Atomic uint64_t n_requests, n_failed, n_kicks, n_irqs, n_maps, n_features;
 	_Atomic uint8_t status;
@@ -970,6 +971,13 @@ VHC_EXPORT void vhostctl_vduse_free(struct vhostctl_vduse *vd)
 	close(vd->ctl_fd);
 	close(vd->ep_fd);
 	close(vd->stop_fd);
+	if (vd->ctx_free)
+		vd->ctx_free(vd->o.ctx);
 	free(vd);
 	errno = saved;
+}
+
+void vhc_vduse_own_ctx(struct vhostctl_vduse *vd, void (*fn)(void *ctx))
+{
+	vd->ctx_free = fn;
 }

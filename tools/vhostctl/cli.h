@@ -11,6 +11,7 @@ int cmd_dev(int argc, char **argv);
 int cmd_mgmtdev(int argc, char **argv);
 int cmd_vdpa(int argc, char **argv);
 int cmd_user(int argc, char **argv);
+int cmd_vduse(int argc, char **argv);
 
 /* dev show of a vhost-user backend's socket, given as unix:PATH (user.c). */
 int user_show(const char *arg);

@@ -298,7 +298,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: vhostctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
-		"where  OBJECT := { dev | mgmtdev | vdpa | user }\n"
+		"where  OBJECT := { dev | mgmtdev | vdpa | user | vduse }\n"
 		"       OPTIONS := { -V[ersion] | -j[son] | -p[retty] | -b[atch] FILE | -f[orce] }\n"
 		"\n"
 		"       vhostctl dev show DEV...   (vhost-net, vhost-vsock, vhost-vdpa-N, unix:PATH)\n"
@@ -314,7 +314,8 @@ static void usage(FILE *f)
 		"       vhostctl vdpa config show [ NAME ]\n"
 		"       vhostctl vdpa vstats show NAME [ qidx N ]\n"
 		"       vhostctl user serve { net | blk } unix:PATH [ queues N ] [ listen | connect ] ...\n"
-		"       vhostctl user probe unix:PATH\n");
+		"       vhostctl user probe unix:PATH\n"
+		"       vhostctl vduse serve blk name NAME { file IMAGE | size BYTES } [ readonly ] ...\n");
 }
 
 int cmd_dev(int argc, char **argv)
@@ -395,6 +396,8 @@ int main(int argc, char **argv)
 		cmd = cmd_vdpa;
 	} else if (matches(argv[0], "user")) {
 		cmd = cmd_user;
+	} else if (matches(argv[0], "vduse")) {
+		cmd = cmd_vduse;
 	} else {
 		fprintf(stderr, "Object \"%s\" is unknown, try \"vhostctl help\".\n", argv[0]);
 		return 1;

@@ -206,6 +206,55 @@ struct vhostctl_vduse_stats {
 VHOSTCTL_API int vhostctl_vduse_stats(const struct vhostctl_vduse *vd,
 				      struct vhostctl_vduse_stats *stats);
 
+/**
+ * struct vhostctl_vduse_blk_opts - a virtio-blk device over VDUSE
+ * @sz: sizeof(struct vhostctl_vduse_blk_opts)
+ * @log: optional log callback
+ * @log_ctx: passed to @log
+ * @log_level: highest level passed to @log (0: VHOSTCTL_LOG_WARNING)
+ * @name: the device name, as for vhostctl_vduse_new()
+ * @path: a regular file to serve, its size a non-zero multiple of 512;
+ *        mapped shared, so what the driver writes is in the file
+ * @fd: when @path is NULL, an open regular file to serve instead (> 0; the
+ *      caller keeps it); when both are unset, a RAM disk of @size bytes
+ * @size: the RAM disk's size, a non-zero multiple of 512
+ * @read_only: offer VIRTIO_BLK_F_RO and fail every write request
+ * @num_queues: request queues, 1..16; 0: 1
+ * @queue_size: largest ring, a power of two; 0: 256
+ * @flags: VHOSTCTL_VDUSE_F_*
+ */
+struct vhostctl_vduse_blk_opts {
+	size_t sz;
+	vhostctl_log_fn log;
+	void *log_ctx;
+	int log_level;
+	const char *name;
+	const char *path;
+	int fd;
+	uint64_t size;
+	int read_only;
+	unsigned int num_queues;
+	unsigned int queue_size;
+	unsigned int flags;
+};
+
+/**
+ * vhostctl_vduse_blk_new() - create a VDUSE block device on a file or RAM
+ * @opts: the description; required
+ *
+ * The block device the vhost-user backend serves (vhostctl_vu_blk_new()),
+ * with the same request processing (IN, OUT, FLUSH, GET_ID), served over
+ * VDUSE: serve it with vhostctl_vduse_run() or vhostctl_vduse_dispatch(),
+ * add it with vhostctl_vdpa_dev_add() (mgmtdev "vduse"), bind it to
+ * virtio_vdpa and the kernel's virtio_blk shows it as /dev/vdX.  Released
+ * with vhostctl_vduse_free(), which also unmaps the disk.
+ *
+ * Return: the device, or NULL with errno set (ENOENT, EACCES: the file;
+ * EINVAL: a bad option or a file size that is not a multiple of 512;
+ * EEXIST: a VDUSE device of that name exists).
+ */
+VHOSTCTL_API struct vhostctl_vduse *vhostctl_vduse_blk_new(const struct vhostctl_vduse_blk_opts *opts);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR BSD-2-Clause */
+/* VDUSE internals shared by the transport and the devices built on it. */
+#ifndef VHOSTCTL_VDUSE_PRIV_H
+#define VHOSTCTL_VDUSE_PRIV_H
+
+#include <vhostctl/vduse.h>
+
+/*
+ * Gives the device's ctx to @vd: vhostctl_vduse_free() calls @fn(ctx) once
+ * the device is destroyed and no queue handler can run any more.
+ */
+void vhc_vduse_own_ctx(struct vhostctl_vduse *vd, void (*fn)(void *ctx));
+
+#endif /* VHOSTCTL_VDUSE_PRIV_H */
