@@ -68,8 +68,7 @@ static inline bool pf(const struct vu_fe *fe, int bit)
 
 /* vu_frontend.c: messages and connection */
 int vhc_fe_send(struct vhostctl_dev *dev, struct vhc_vu_msg *m, const int *fds, unsigned int nfds);
-int vhc_fe_reply(struct vhostctl_dev *dev, struct vhc_vu_msg *m, uint32_t req, uint32_t size,
-		 unsigned int max_fds);
+int vhc_fe_reply(struct vhostctl_dev *dev, struct vhc_vu_msg *m, uint32_t req, bool ack);
 int vhc_fe_call(struct vhostctl_dev *dev, uint32_t req, const void *payload, uint32_t size,
 		const int *fds, unsigned int nfds, bool ack);
 int vhc_fe_get_u64(struct vhostctl_dev *dev, uint32_t req, uint64_t *v);

@@ -62,6 +62,8 @@ int vhc_fe_send(struct vhostctl_dev *dev, struct vhc_vu_msg *m, const int *fds,
 
 	if (fe->broken)
 		return -ENOTCONN;
+	vhc_log(dev, VHOSTCTL_LOG_DEBUG, "request %s flags 0x%x size %u fds %u",
+		vhc_vu_req_name(m->hdr.request), m->hdr.flags, m->hdr.size, nfds);
 	r = vhc_vu_send_fds(dev->fd, m, fds, nfds);
 	if (r) {
 		vhc_log(dev, VHOSTCTL_LOG_ERR, "vhost-user %s: send: %s",
@@ -108,10 +110,14 @@ static int fe_wait_reply(struct vhostctl_dev *dev)
 	return 0;
 }
 
-/* Wait for the reply to request req; size 0 means any size up to the payload. */
-int vhc_fe_reply(struct vhostctl_dev *dev, struct vhc_vu_msg *m, uint32_t req, uint32_t size,
-		 unsigned int max_fds)
+/*
+ * Wait for the reply to request req: an acknowledgement (ack), or the reply
+ * its row in the request table describes.
+ */
+int vhc_fe_reply(struct vhostctl_dev *dev, struct vhc_vu_msg *m, uint32_t req, bool ack)
 {
+	const struct vhc_vu_req_info *ri = vhc_vu_req_info(req);
+	unsigned int size = ack ? 8 : ri->reply, max_fds = ack ? 0 : ri->reply_fds;
 	struct vu_fe *fe = dev->priv;
 	char why[128] = "";
 	int r;
@@ -127,7 +133,7 @@ int vhc_fe_reply(struct vhostctl_dev *dev, struct vhc_vu_msg *m, uint32_t req, u
 		return r;
 	}
 	if (m->hdr.flags != (VHC_VU_VERSION | VHC_VU_REPLY) || m->hdr.request != req ||
-	    (size && m->hdr.size != size) || m->nfds > max_fds) {
+	    (size != REPLY_ANY && m->hdr.size != size) || m->nfds > max_fds) {
 		vhc_log(dev, VHOSTCTL_LOG_ERR,
 			"vhost-user %s: bad reply (request %u flags 0x%x size %u fds %u)",
 			vhc_vu_req_name(req), m->hdr.request, m->hdr.flags, m->hdr.size, m->nfds);
@@ -135,6 +141,8 @@ int vhc_fe_reply(struct vhostctl_dev *dev, struct vhc_vu_msg *m, uint32_t req, u
 		fe_break(dev);
 		return -EPROTO;
 	}
+	vhc_log(dev, VHOSTCTL_LOG_DEBUG, "reply %s flags 0x%x size %u fds %u", ri->name,
+		m->hdr.flags, m->hdr.size, m->nfds);
 	return 0;
 }
 
@@ -155,7 +163,7 @@ int vhc_fe_call(struct vhostctl_dev *dev, uint32_t req, const void *payload, uin
 	r = vhc_fe_send(dev, &m, fds, nfds);
 	if (r || !ack)
 		return r;
-	r = vhc_fe_reply(dev, &m, req, 8, 0);
+	r = vhc_fe_reply(dev, &m, req, true);
 	if (r)
 		return r;
 	if (m.p.u64) {
@@ -174,7 +182,7 @@ int vhc_fe_get_u64(struct vhostctl_dev *dev, uint32_t req, uint64_t *v)
 	vhc_vu_msg_init(&m, req, 0, 0);
 	r = vhc_fe_send(dev, &m, NULL, 0);
 	if (!r)
-		r = vhc_fe_reply(dev, &m, req, 8, 0);
+		r = vhc_fe_reply(dev, &m, req, false);
 	if (!r)
 		*v = m.p.u64;
 	return r;
@@ -525,7 +533,7 @@ VHC_EXPORT int vhostctl_vu_device_state(struct vhostctl_dev *dev, int load, int 
 	m.p.devstate.phase = 0;
 	/* Save: the backend writes into the pipe; load: it reads from it. */
 	r = vhc_fe_send(dev, &m, load ? &p[0] : &p[1], 1) ?:
-	    vhc_fe_reply(dev, &m, VHC_VU_SET_DEVICE_STATE_FD, 8, 1);
+	    vhc_fe_reply(dev, &m, VHC_VU_SET_DEVICE_STATE_FD, false);
 	close(load ? p[0] : p[1]);
 	if (r) {
 		close(load ? p[1] : p[0]);

@@ -175,7 +175,7 @@ int vhc_fe_set_log_base(struct vhostctl_dev *dev, const struct vhostctl_log *log
 	r = vhc_fe_send(dev, &m, &log->fd, 1);
 	/* The backend answers SET_LOG_BASE (the body varies between peers). */
 	if (!r)
-		r = vhc_fe_reply(dev, &m, VHC_VU_SET_LOG_BASE, 0, 0);
+		r = vhc_fe_reply(dev, &m, VHC_VU_SET_LOG_BASE, false);
 	if (!r) {
 		fe->log = *log;
 		fe->log_set = true;
@@ -229,7 +229,7 @@ VHC_EXPORT int vhostctl_vu_get_inflight(struct vhostctl_dev *dev, unsigned int n
 	memset(&m.p.inflight, 0, sizeof(m.p.inflight));
 	m.p.inflight.num_queues = (uint16_t)num_queues;
 	m.p.inflight.queue_size = (uint16_t)queue_size;
-	r = vhc_fe_send(dev, &m, NULL, 0) ?: vhc_fe_reply(dev, &m, VHC_VU_GET_INFLIGHT_FD, 24, 1);
+	r = vhc_fe_send(dev, &m, NULL, 0) ?: vhc_fe_reply(dev, &m, VHC_VU_GET_INFLIGHT_FD, false);
 	if (r)
 		return vhc_ret(r);
 	if (m.nfds != 1 || !m.p.inflight.mmap_size) {

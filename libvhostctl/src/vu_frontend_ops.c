@@ -129,7 +129,7 @@ static int vu_get_vring_base(struct vhostctl_dev *dev, unsigned int index, unsig
 	vhc_vu_msg_init(&m, VHC_VU_GET_VRING_BASE, 0, sizeof(m.p.state));
 	m.p.state.index = index;
 	m.p.state.num = 0;
-	r = vhc_fe_send(dev, &m, NULL, 0) ?: vhc_fe_reply(dev, &m, VHC_VU_GET_VRING_BASE, 8, 0);
+	r = vhc_fe_send(dev, &m, NULL, 0) ?: vhc_fe_reply(dev, &m, VHC_VU_GET_VRING_BASE, false);
 	if (r)
 		return r;
 	if (m.p.state.index != index)
@@ -228,7 +228,7 @@ static int vu_get_config(struct vhostctl_dev *dev, unsigned int offset, void *bu
 	memset(&m.p.config, 0, 12 + len);
 	m.p.config.offset = offset;
 	m.p.config.size = len;
-	r = vhc_fe_send(dev, &m, NULL, 0) ?: vhc_fe_reply(dev, &m, VHC_VU_GET_CONFIG, 0, 0);
+	r = vhc_fe_send(dev, &m, NULL, 0) ?: vhc_fe_reply(dev, &m, VHC_VU_GET_CONFIG, false);
 	if (r)
 		return r;
 	/* A reply of another size (0 included) is the backend's refusal. */
