@@ -2,8 +2,9 @@
 /*
  * vhostctl_sim: a software vDPA device (net loopback and RAM block disk).
  *
- * Shared definitions of the core (vsim_core.c), the ring accessor
- * (vsim_ring.c) and the two device classes (vsim_net.c, vsim_blk.c).
+ * Shared definitions of the core (vsim_core.c), the worker (vsim_work.c),
+ * the ring accessor (vsim_ring.c) and the two device classes (vsim_net.c,
+ * vsim_blk.c).
  */
 #ifndef _VHOSTCTL_VSIM_H
 #define _VHOSTCTL_VSIM_H
