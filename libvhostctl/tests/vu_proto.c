@@ -362,19 +362,16 @@ static void mem_slots(bool server)
 	close(fd);
 }
 
+/* Every test of this program, in one socket role. */
+static void tests(bool server)
+{
+	mem_table(server);
+	mem_slots(server);
+	region_past_fd(server, false);
+	region_past_fd(server, true);
+}
+
 int main(void)
 {
-	int fds = t_count_fds();
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(path, sizeof(path), "/tmp/vu_proto.%d.sock", getpid());
-	for (int server = 0; server < 2; server++) {
-		mem_table(server);
-		mem_slots(server);
-		region_past_fd(server, false);
-		region_past_fd(server, true);
-	}
-	unlink(path);
-	t_eq(fds, t_count_fds());
-	return 0;
+	return proto_main("vu_proto", tests);
 }

@@ -112,4 +112,18 @@ static inline void traffic(struct pair *p, unsigned long n, const char *what)
 		t_fail("%s: %s", what, err);
 }
 
+/* A program's main: its tests in both socket roles, no fd left open after. */
+static inline int proto_main(const char *name, void (*tests)(bool server))
+{
+	int fds = t_count_fds();
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	snprintf(path, sizeof(path), "/tmp/%s.%d.sock", name, getpid());
+	for (int server = 0; server < 2; server++)
+		tests(server);
+	unlink(path);
+	t_eq(fds, t_count_fds());
+	return 0;
+}
+
 #endif /* VU_PROTO_H */

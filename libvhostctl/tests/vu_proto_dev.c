@@ -671,29 +671,26 @@ static void refusals(bool server)
 	close(mfd);
 }
 
+/* Every test of this program, in one socket role. */
+static void tests(bool server)
+{
+	config(server);
+	config_change(server, true);
+	config_change(server, false);
+	config_change_crossing(server);
+	status_reset(server, false);
+	status_reset(server, true);
+	device_state(server);
+	reply_ack(server, true);
+	reply_ack(server, false);
+	vring_base(server, false);
+	vring_base(server, true);
+	ring_move(server, false);
+	ring_move(server, true);
+	refusals(server);
+}
+
 int main(void)
 {
-	int fds = t_count_fds();
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(path, sizeof(path), "/tmp/vu_proto_dev.%d.sock", getpid());
-	for (int server = 0; server < 2; server++) {
-		config(server);
-		config_change(server, true);
-		config_change(server, false);
-		config_change_crossing(server);
-		status_reset(server, false);
-		status_reset(server, true);
-		device_state(server);
-		reply_ack(server, true);
-		reply_ack(server, false);
-		vring_base(server, false);
-		vring_base(server, true);
-		ring_move(server, false);
-		ring_move(server, true);
-		refusals(server);
-	}
-	unlink(path);
-	t_eq(fds, t_count_fds());
-	return 0;
+	return proto_main("vu_proto_dev", tests);
 }
