@@ -2,14 +2,16 @@
 /*
  * vhostctl_sim: a software vDPA device (net loopback and RAM block disk).
  *
- * Shared definitions of the core (vsim_core.c), the ring accessor
- * (vsim_ring.c) and the two device classes (vsim_net.c, vsim_blk.c).
+ * Shared definitions of the core (vsim_core.c), the worker (vsim_work.c),
+ * the ring accessor (vsim_ring.c) and the two device classes (vsim_net.c,
+ * vsim_blk.c).
  */
 #ifndef _VHOSTCTL_VSIM_H
 #define _VHOSTCTL_VSIM_H
 
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/vdpa.h>
@@ -158,6 +160,7 @@ static inline bool vsim_has(struct vsim_dev *dev, unsigned int bit)
 /* module parameters shared by the classes */
 extern unsigned int vsim_drop_every;
 extern unsigned int vsim_delay_us;
+extern unsigned int vsim_doorbell_poll_us;
 
 /* What a class's dev_add asks of vsim_create() for one device. */
 struct vsim_attr {
@@ -168,10 +171,23 @@ struct vsim_attr {
 	u32 nvqs;
 };
 
+/* A queue's doorbell word, the first of its page. */
+static inline u32 *vsim_db_word(struct vsim_dev *dev, unsigned int idx)
+{
+	return page_address(dev->db_pages[idx]);
+}
+
 /* vsim_core.c */
 struct vsim_dev *vsim_create(const struct vsim_attr *attr);
+
+/* vsim_work.c */
 void vsim_schedule(struct vsim_dev *dev);
 void vsim_needs_reset(struct vsim_dev *dev, struct vsim_vq *vq);
+void vsim_work_fn(struct kthread_work *work);
+enum hrtimer_restart vsim_db_timer_fn(struct hrtimer *timer);
+/* Both with dev->lock held. */
+void vsim_db_update(struct vsim_dev *dev);
+void vsim_db_clear(struct vsim_dev *dev);
 
 /* vsim_ring.c */
 int vsim_pop(struct vsim_dev *dev, struct vsim_vq *vq, u16 vq_idx,

@@ -206,8 +206,12 @@ enum { IDX_NONE, IDX_STATE, IDX_U64 };
 /*
  * The facts of one request (vu_wire.c, one table): its name, payload and fd
  * rules, the protocol feature it needs (gate: VHOSTCTL_VU_PF_* + 1, or 0),
- * and where its vring index is.
+ * where its vring index is, and the backend's handler.
  */
+/* A backend's request being handled: vu_backend.h. */
+struct vhc_be_req;
+typedef int vhc_be_handler(struct vhc_be_req *c);
+
 struct vhc_vu_req_info {
 	const char *name;
 	uint8_t sz;
@@ -215,7 +219,24 @@ struct vhc_vu_req_info {
 	uint16_t min, max;
 	uint8_t gate;
 	uint8_t idx;
+	vhc_be_handler *handle;	/* the backend's, NULL if it does not serve it */
+	uint16_t reply;		/* payload of its reply: 0 none (an ack is 8), or REPLY_ANY */
+	uint8_t reply_fds;	/* the most fds its reply carries */
 };
+
+/* A reply whose size varies (GET_CONFIG's; SET_LOG_BASE's between peers). */
+#define REPLY_ANY 0xffffu
+
+/* vu_backend_req.c: one handler per request, named in its row */
+vhc_be_handler vhc_be_get_features, vhc_be_set_features, vhc_be_get_protocol_features,
+	vhc_be_set_protocol_features, vhc_be_set_owner, vhc_be_reset, vhc_be_get_queue_num,
+	vhc_be_get_max_mem_slots, vhc_be_set_mem_table, vhc_be_add_mem_reg, vhc_be_rem_mem_reg,
+	vhc_be_set_vring_num, vhc_be_set_vring_addr, vhc_be_set_vring_base, vhc_be_get_vring_base,
+	vhc_be_set_vring_kick, vhc_be_set_vring_call, vhc_be_set_vring_err,
+	vhc_be_set_vring_enable, vhc_be_set_backend_req_fd, vhc_be_get_config, vhc_be_set_config,
+	vhc_be_set_status, vhc_be_get_status, vhc_be_get_inflight_fd, vhc_be_set_inflight_fd,
+	vhc_be_set_device_state_fd, vhc_be_check_device_state, vhc_be_set_log_base,
+	vhc_be_set_log_fd;
 
 /* vu_wire.c */
 const struct vhc_vu_req_info *vhc_vu_req_info(uint32_t req);

@@ -140,6 +140,17 @@ static inline bool pf(const struct vhostctl_vu_backend *be, int bit)
 	return be->proto_acked & VHC_BIT(bit);
 }
 
+/* One request in vhc_be_handle(): what its handler works on. */
+struct vhc_be_req {
+	struct vhostctl_vu_backend *be;
+	struct vhc_vu_msg *m;
+	char *why;		/* the reason of a refusal, for the log */
+	size_t wl;
+	uint32_t idx;		/* the vring index, when the request has one */
+	struct be_queue *vq;	/* and its queue */
+	int fd;			/* the first fd received, or -1 */
+};
+
 /* vu_backend_req.c */
 int vhc_be_handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *why, size_t wl);
 int vhc_be_reply_u64(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, uint64_t v);

@@ -390,17 +390,490 @@ static bool offered(const struct vhc_vu_msg *m, uint64_t offer, char *why, size_
 
 #define STATE_MAGIC 0x53434856u /* "VHCS" */
 
+int vhc_be_get_features(struct vhc_be_req *c)
+{
+	return vhc_be_reply_u64(c->be, c->m, c->be->features) ?: 1;
+}
+
+int vhc_be_set_features(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	struct vhc_vu_msg *m = c->m;
+
+	if (!offered(m, be->features, c->why, c->wl))
+		return -EPROTO;
+	if (be->features_set && ((be->acked ^ m->p.u64) & ~VHC_BIT(VHC_F_LOG_ALL)) &&
+	    be->qs[0].started) {
+		snprintf(c->why, c->wl, "SET_FEATURES changes ring features of a running device");
+		return -EPROTO;
+	}
+	be->acked = m->p.u64;
+	be->features_set = true;
+	log_update(be);
+	/* Without protocol features every ring is enabled from the start. */
+	if (!(be->acked & VHC_BIT(VHC_F_PROTOCOL_FEATURES)))
+		for (unsigned int i = 0; i < be->o.num_queues; i++)
+			be->qs[i].enabled = true;
+	return 0;
+}
+
+int vhc_be_get_protocol_features(struct vhc_be_req *c)
+{
+	return vhc_be_reply_u64(c->be, c->m, c->be->proto) ?: 1;
+}
+
+int vhc_be_set_protocol_features(struct vhc_be_req *c)
+{
+	if (!offered(c->m, c->be->proto, c->why, c->wl))
+		return -EPROTO;
+	c->be->proto_acked = c->m->p.u64;
+	return 0;
+}
+
+int vhc_be_set_owner(struct vhc_be_req *c)
+{
+	(void)c;
+	return 0;
+}
+
+int vhc_be_reset(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+
+	device_reset(be);
+	return 0;
+}
+
+int vhc_be_get_queue_num(struct vhc_be_req *c)
+{
+	return vhc_be_reply_u64(c->be, c->m, c->be->o.num_queues) ?: 1;
+}
+
+int vhc_be_get_max_mem_slots(struct vhc_be_req *c)
+{
+	return vhc_be_reply_u64(c->be, c->m, VHC_VU_MAX_MEM_SLOTS) ?: 1;
+}
+
+int vhc_be_set_mem_table(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	struct vhc_vu_msg *m = c->m;
+	struct vhc_vu_mem *mem = &m->p.mem;
+	int r;
+
+	unmap_all(be);
+	for (unsigned int i = 0; i < mem->nregions; i++) {
+		r = map_region(be, &mem->r[i], m->fds[i]);
+		if (r) {
+			snprintf(c->why, c->wl, "SET_MEM_TABLE region %u (gpa 0x%llx size 0x%llx): %s",
+				 i, (unsigned long long)mem->r[i].gpa,
+				 (unsigned long long)mem->r[i].size,
+				 map_error(r, "overlaps or is empty"));
+			return -EPROTO;
+		}
+	}
+	vhc_vu_msg_close_fds(m);
+	return remap_queues(be);
+}
+
+int vhc_be_add_mem_reg(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	struct vhc_vu_msg *m = c->m;
+	int fd = c->fd;
+	int r;
+
+	r = map_region(be, &m->p.one.r, fd);
+	if (r) {
+		snprintf(c->why, c->wl, "ADD_MEM_REG gpa 0x%llx size 0x%llx: %s",
+			 (unsigned long long)m->p.one.r.gpa,
+			 (unsigned long long)m->p.one.r.size,
+			 map_error(r, "overlaps, is empty or no slot left"));
+		return -EPROTO;
+	}
+	vhc_vu_msg_close_fds(m);
+	return 0;
+}
+
+int vhc_be_rem_mem_reg(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	struct vhc_vu_msg *m = c->m;
+
+	vhc_vu_msg_close_fds(m);
+	if (unmap_region(be, &m->p.one.r))
+		return 2;
+	return remap_queues(be);
+}
+
+int vhc_be_set_vring_num(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	struct vhc_vu_msg *m = c->m;
+	struct be_queue *vq = c->vq;
+	uint32_t idx = c->idx;
+
+	if (vq->started || !m->p.state.num || m->p.state.num > be->o.max_queue_size) {
+		snprintf(c->why, c->wl, "SET_VRING_NUM %u for vring %u", m->p.state.num, idx);
+		return -EPROTO;
+	}
+	vq->num = m->p.state.num;
+	return 0;
+}
+
+int vhc_be_set_vring_addr(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	struct vhc_vu_msg *m = c->m;
+	struct be_queue *vq = c->vq;
+	uint32_t idx = c->idx;
+
+	if (vq->started && vq->addr.desc == m->p.addr.desc &&
+	    vq->addr.avail == m->p.addr.avail && vq->addr.used == m->p.addr.used) {
+		/* Only logging changes (migration starts or ends): the ring runs on. */
+		vq->addr = m->p.addr;
+		vhc_devq_set_log(vq->q, vq->addr.flags & VHOSTCTL_VRING_F_LOG,
+				 vq->addr.log);
+		return 0;
+	}
+	if (vq->started) {
+		/* Addresses of a running ring: apply at once, kick fd kept. */
+		vq->base = vhc_devq_base(vq->q);
+		vhostctl_devq_free(vq->q);
+		vq->q = NULL;
+		vq->started = false;
+		vq->addr = m->p.addr;
+		vq->addr_set = true;
+		return queue_start(be, idx, c->why, c->wl);
+	}
+	vq->addr = m->p.addr;
+	vq->addr_set = true;
+	return 0;
+}
+
+int vhc_be_set_vring_base(struct vhc_be_req *c)
+{
+	if (c->vq->started) {
+		snprintf(c->why, c->wl, "SET_VRING_BASE on running vring %u", c->idx);
+		return -EPROTO;
+	}
+	c->vq->base = c->m->p.state.num;
+	return 0;
+}
+
+int vhc_be_get_vring_base(struct vhc_be_req *c)
+{
+	/* Stops the ring: requests complete synchronously, so nothing drains. */
+	queue_stop(c->be, c->idx);
+	c->m->p.state.num = c->vq->base;
+	return reply(c->be, c->m, sizeof(c->m->p.state), NULL, 0) ?: 1;
+}
+
+int vhc_be_set_vring_kick(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	struct vhc_vu_msg *m = c->m;
+	struct be_queue *vq = c->vq;
+	uint32_t idx = c->idx;
+	int fd = c->fd;
+
+	if (vq->started)
+		queue_stop(be, idx);
+	if (fd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_KICK + idx };
+
+		vq->kick_fd = fd;
+		m->nfds = 0;
+		set_nonblock(fd);
+		if (epoll_ctl(be->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			snprintf(c->why, c->wl, "SET_VRING_KICK %u: fd cannot be polled", idx);
+			return -EPROTO;
+		}
+	} else {
+		vq->polling = true;
+	}
+	if (queue_start(be, idx, c->why, c->wl))
+		return -EPROTO;
+	vq->polling = fd < 0;
+	return 0;
+}
+
+/* Keep the request's fd (or -1) in *slot, closing the one it replaces. */
+static void take_fd(struct vhc_be_req *c, int *slot)
+{
+	close_fd(slot);
+	*slot = c->fd;
+	c->m->nfds = 0;
+	if (c->fd >= 0)
+		set_nonblock(c->fd);
+}
+
+int vhc_be_set_vring_call(struct vhc_be_req *c)
+{
+	take_fd(c, &c->vq->call_fd);
+	if (c->vq->q)
+		vhc_devq_set_call(c->vq->q, c->fd);
+	return 0;
+}
+
+int vhc_be_set_vring_err(struct vhc_be_req *c)
+{
+	take_fd(c, &c->vq->err_fd);
+	return 0;
+}
+
+int vhc_be_set_vring_enable(struct vhc_be_req *c)
+{
+	struct vhc_vu_msg *m = c->m;
+	struct be_queue *vq = c->vq;
+	uint32_t idx = c->idx;
+
+	if (m->p.state.num > 1) {
+		snprintf(c->why, c->wl, "SET_VRING_ENABLE %u for vring %u", m->p.state.num, idx);
+		return -EPROTO;
+	}
+	vq->enabled = m->p.state.num;
+	if (vq->enabled && vq->started)
+		vq->more = true;
+	return 0;
+}
+
+int vhc_be_set_backend_req_fd(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	struct vhc_vu_msg *m = c->m;
+	int fd = c->fd;
+
+	close_fd(&be->chan_fd);
+	be->chan_fd = fd;
+	m->nfds = 0;
+	return 0;
+}
+
+int vhc_be_get_config(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	struct vhc_vu_msg *m = c->m;
+	uint32_t off = m->p.config.offset, sz = m->p.config.size;
+
+	if (!sz || off > be->o.config_len || sz > be->o.config_len - off) {
+		/* A config reply of size 0 tells the frontend it failed. */
+		m->p.config.size = 0;
+		return reply(be, m, 12, NULL, 0) ?: 1;
+	}
+	memcpy(m->p.config.data, be->config + off, sz);
+	return reply(be, m, 12 + sz, NULL, 0) ?: 1;
+}
+
+int vhc_be_set_config(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	struct vhc_vu_msg *m = c->m;
+	uint32_t off = m->p.config.offset, sz = m->p.config.size;
+	int r;
+
+	if (!sz || off > be->o.config_len || sz > be->o.config_len - off)
+		return 2;
+	if (be->o.set_config) {
+		r = be->o.set_config(be, off, m->p.config.data, sz, be->o.ctx);
+		if (r)
+			return 2;
+	}
+	memcpy(be->config + off, m->p.config.data, sz);
+	return 0;
+}
+
+int vhc_be_set_status(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	struct vhc_vu_msg *m = c->m;
+
+	if (m->p.u64 > 0xff) {
+		snprintf(c->why, c->wl, "SET_STATUS 0x%llx", (unsigned long long)m->p.u64);
+		return -EPROTO;
+	}
+	be->status = (uint8_t)m->p.u64;
+	if (!be->status)
+		device_reset(be);
+	return 0;
+}
+
+int vhc_be_get_status(struct vhc_be_req *c)
+{
+	return vhc_be_reply_u64(c->be, c->m, c->be->status) ?: 1;
+}
+
+int vhc_be_get_inflight_fd(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	struct vhc_vu_msg *m = c->m;
+	unsigned int nq = m->p.inflight.num_queues, qs = m->p.inflight.queue_size;
+	bool packed;
+	size_t size;
+	void *p;
+	int mfd;
+
+	if (!nq || nq > be->o.num_queues || !qs || qs > be->o.max_queue_size) {
+		snprintf(c->why, c->wl, "GET_INFLIGHT_FD for %u queues of %u", nq, qs);
+		return -EPROTO;
+	}
+	/*
+	 * Each layout has its size.  Before SET_FEATURES (QEMU asks that
+	 * early) the format is unknown: room for the larger one.
+	 */
+	packed = be->acked & VHC_BIT(VHC_F_RING_PACKED);
+	if (!be->features_set && (be->features & VHC_BIT(VHC_F_RING_PACKED)))
+		packed = true;
+	size = vhc_inflight_queue_size(qs, packed) * nq;
+	mfd = memfd_create("vhostctl-inflight", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0)
+		return 2;
+	if (ftruncate(mfd, (off_t)size) < 0 ||
+	    (p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0)) == MAP_FAILED) {
+		close(mfd);
+		return 2;
+	}
+	fcntl(mfd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
+	inflight_drop(be);
+	be->infl = p;
+	be->infl_size = size;
+	be->infl_fd = mfd;
+	be->infl_nq = nq;
+	be->infl_qsize = qs;
+	m->p.inflight.mmap_size = size;
+	m->p.inflight.mmap_offset = 0;
+	return reply(be, m, sizeof(m->p.inflight), &mfd, 1) ?: 1;
+}
+
+int vhc_be_set_inflight_fd(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	struct vhc_vu_msg *m = c->m;
+	int fd = c->fd;
+	struct vhc_vu_inflight *in = &m->p.inflight;
+	void *p;
+	int r;
+
+	if (!in->num_queues || in->num_queues > be->o.num_queues || !in->queue_size ||
+	    in->queue_size > be->o.max_queue_size ||
+	    in->mmap_size < vhc_inflight_queue_size(in->queue_size, false) * in->num_queues ||
+	    in->mmap_size > (1ull << 32) || in->mmap_offset > (1ull << 40) ||
+	    (in->mmap_offset & 4095)) {
+		snprintf(c->why, c->wl, "SET_INFLIGHT_FD: %u queues of %u in %llu bytes",
+			 in->num_queues, in->queue_size, (unsigned long long)in->mmap_size);
+		return -EPROTO;
+	}
+	r = fd_covers(fd, in->mmap_offset, in->mmap_size);
+	if (r) {
+		snprintf(c->why, c->wl, "SET_INFLIGHT_FD: %s", map_error(r, "bad fd"));
+		return -EPROTO;
+	}
+	p = mmap(NULL, in->mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 (off_t)in->mmap_offset);
+	if (p == MAP_FAILED) {
+		snprintf(c->why, c->wl, "SET_INFLIGHT_FD: cannot map: %s", strerror(errno));
+		return -EPROTO;
+	}
+	inflight_drop(be);
+	be->infl = p;
+	be->infl_size = in->mmap_size;
+	be->infl_fd = fd;
+	m->nfds = 0;
+	be->infl_nq = in->num_queues;
+	be->infl_qsize = in->queue_size;
+	return 0;
+}
+
+int vhc_be_set_device_state_fd(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	struct vhc_vu_msg *m = c->m;
+	int fd = c->fd;
+	bool load = m->p.devstate.direction == 1;
+	int r;
+
+	if (m->p.devstate.direction > 1 || m->p.devstate.phase != 0) {
+		snprintf(c->why, c->wl, "SET_DEVICE_STATE_FD direction %u phase %u",
+			 m->p.devstate.direction, m->p.devstate.phase);
+		return -EPROTO;
+	}
+	for (unsigned int i = 0; i < be->o.num_queues; i++)
+		if (be->qs[i].started)
+			return vhc_be_reply_u64(be, m, 1) ?: 1;	/* not suspended */
+	/* Bit 8: we give no fd back, the frontend's is the channel. */
+	r = vhc_be_reply_u64(be, m, 1u << 8);
+	if (r)
+		return r;
+	be->state_result = 0;
+	close_fd(&be->state_fd);
+	if (load) {
+		be->state_fd = fd;
+		m->nfds = 0;
+	} else {
+		uint32_t hdr[2] = { STATE_MAGIC, be->o.config_len };
+		struct iovec iov[3] = {
+			{ hdr, sizeof(hdr) },
+			{ be->config, be->o.config_len },
+			{ &be->status, 1 },
+		};
+
+		set_nonblock(fd);
+		if (writev(fd, iov, 3) != (ssize_t)(sizeof(hdr) + be->o.config_len + 1))
+			be->state_result = -EIO;
+	}
+	return 1;
+}
+
+int vhc_be_check_device_state(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	struct vhc_vu_msg *m = c->m;
+
+	if (be->state_fd >= 0) {
+		uint8_t buf[8 + VHC_VU_MAX_CONFIG + 1];
+		ssize_t n;
+		uint32_t hdr[2];
+
+		fcntl(be->state_fd, F_SETFL, O_NONBLOCK);
+		n = read(be->state_fd, buf, sizeof(buf));
+		memcpy(hdr, buf, sizeof(hdr));
+		if (n < 9 || hdr[0] != STATE_MAGIC || hdr[1] != be->o.config_len ||
+		    (size_t)n != 8 + hdr[1] + 1) {
+			be->state_result = -EINVAL;
+		} else {
+			memcpy(be->config, buf + 8, hdr[1]);
+			be->status = buf[8 + hdr[1]];
+		}
+		close_fd(&be->state_fd);
+	}
+	return vhc_be_reply_u64(be, m, be->state_result ? 1 : 0) ?: 1;
+}
+
+int vhc_be_set_log_base(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	struct vhc_vu_msg *m = c->m;
+	int fd = c->fd;
+
+	return set_log_base(be, m, fd, c->why, c->wl);
+}
+
+int vhc_be_set_log_fd(struct vhc_be_req *c)
+{
+	take_fd(c, &c->be->dlog.fd);
+	return 0;
+}
+
 /*
  * Handle one request.  Return 0 (done; REPLY_ACK answered by the caller),
  * 1 (done and replied), 2 (refused: acknowledge with failure), or a
- * negative errno: a protocol error that ends the connection.
+ * negative errno: a protocol error that ends the connection.  The request's
+ * row (vu_wire.c) gives its gate, its vring index and its handler.
  */
 int vhc_be_handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *why, size_t wl)
 {
 	const struct vhc_vu_req_info *ri = vhc_vu_req_info(m->hdr.request);
-	uint32_t req = m->hdr.request, idx = 0;
-	struct be_queue *vq = NULL;
-	int r, fd;
+	struct vhc_be_req c = { .be = be, .m = m, .why = why, .wl = wl };
 
 	/* vhc_vu_check_request() passed: the request has a row. */
 	if (ri->gate && !pf(be, ri->gate - 1)) {
@@ -409,348 +882,19 @@ int vhc_be_handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 		return -EPROTO;
 	}
 	if (ri->idx != IDX_NONE) {
-		idx = ri->idx == IDX_U64 ? (uint32_t)(m->p.u64 & VHC_VU_VRING_IDX_MASK) :
-		      m->p.state.index;
-		if (idx >= be->o.num_queues) {
-			snprintf(why, wl, "%s: vring %u of %u", vhc_vu_req_name(req), idx,
-				 be->o.num_queues);
+		c.idx = ri->idx == IDX_U64 ? (uint32_t)(m->p.u64 & VHC_VU_VRING_IDX_MASK) :
+			m->p.state.index;
+		if (c.idx >= be->o.num_queues) {
+			snprintf(why, wl, "%s: vring %u of %u", ri->name, c.idx, be->o.num_queues);
 			return -EPROTO;
 		}
-		vq = &be->qs[idx];
+		c.vq = &be->qs[c.idx];
 	}
-	fd = m->nfds ? m->fds[0] : -1;
-
-	switch (req) {
-	case VHC_VU_GET_FEATURES:
-		return vhc_be_reply_u64(be, m, be->features) ?: 1;
-	case VHC_VU_SET_FEATURES:
-		if (!offered(m, be->features, why, wl))
-			return -EPROTO;
-		if (be->features_set && ((be->acked ^ m->p.u64) & ~VHC_BIT(VHC_F_LOG_ALL)) &&
-		    be->qs[0].started) {
-			snprintf(why, wl, "SET_FEATURES changes ring features of a running device");
-			return -EPROTO;
-		}
-		be->acked = m->p.u64;
-		be->features_set = true;
-		log_update(be);
-		/* Without protocol features every ring is enabled from the start. */
-		if (!(be->acked & VHC_BIT(VHC_F_PROTOCOL_FEATURES)))
-			for (unsigned int i = 0; i < be->o.num_queues; i++)
-				be->qs[i].enabled = true;
-		return 0;
-	case VHC_VU_GET_PROTOCOL_FEATURES:
-		return vhc_be_reply_u64(be, m, be->proto) ?: 1;
-	case VHC_VU_SET_PROTOCOL_FEATURES:
-		if (!offered(m, be->proto, why, wl))
-			return -EPROTO;
-		be->proto_acked = m->p.u64;
-		return 0;
-	case VHC_VU_SET_OWNER:
-		return 0;
-	case VHC_VU_RESET_OWNER:
-	case VHC_VU_RESET_DEVICE:
-		device_reset(be);
-		return 0;
-	case VHC_VU_GET_QUEUE_NUM:
-		return vhc_be_reply_u64(be, m, be->o.num_queues) ?: 1;
-	case VHC_VU_GET_MAX_MEM_SLOTS:
-		return vhc_be_reply_u64(be, m, VHC_VU_MAX_MEM_SLOTS) ?: 1;
-	case VHC_VU_SET_MEM_TABLE: {
-		struct vhc_vu_mem *mem = &m->p.mem;
-
-		unmap_all(be);
-		for (unsigned int i = 0; i < mem->nregions; i++) {
-			r = map_region(be, &mem->r[i], m->fds[i]);
-			if (r) {
-				snprintf(why, wl, "SET_MEM_TABLE region %u (gpa 0x%llx size 0x%llx): %s",
-					 i, (unsigned long long)mem->r[i].gpa,
-					 (unsigned long long)mem->r[i].size,
-					 map_error(r, "overlaps or is empty"));
-				return -EPROTO;
-			}
-		}
-		vhc_vu_msg_close_fds(m);
-		return remap_queues(be);
-	}
-	case VHC_VU_ADD_MEM_REG:
-		r = map_region(be, &m->p.one.r, fd);
-		if (r) {
-			snprintf(why, wl, "ADD_MEM_REG gpa 0x%llx size 0x%llx: %s",
-				 (unsigned long long)m->p.one.r.gpa,
-				 (unsigned long long)m->p.one.r.size,
-				 map_error(r, "overlaps, is empty or no slot left"));
-			return -EPROTO;
-		}
-		vhc_vu_msg_close_fds(m);
-		return 0;
-	case VHC_VU_REM_MEM_REG:
-		vhc_vu_msg_close_fds(m);
-		if (unmap_region(be, &m->p.one.r))
-			return 2;
-		return remap_queues(be);
-	case VHC_VU_SET_VRING_NUM:
-		if (vq->started || !m->p.state.num || m->p.state.num > be->o.max_queue_size) {
-			snprintf(why, wl, "SET_VRING_NUM %u for vring %u", m->p.state.num, idx);
-			return -EPROTO;
-		}
-		vq->num = m->p.state.num;
-		return 0;
-	case VHC_VU_SET_VRING_ADDR:
-		if (vq->started && vq->addr.desc == m->p.addr.desc &&
-		    vq->addr.avail == m->p.addr.avail && vq->addr.used == m->p.addr.used) {
-			/* Only logging changes (migration starts or ends): the ring runs on. */
-			vq->addr = m->p.addr;
-			vhc_devq_set_log(vq->q, vq->addr.flags & VHOSTCTL_VRING_F_LOG,
-					 vq->addr.log);
-			return 0;
-		}
-		if (vq->started) {
-			/* Addresses of a running ring: apply at once, kick fd kept. */
-			vq->base = vhc_devq_base(vq->q);
-			vhostctl_devq_free(vq->q);
-			vq->q = NULL;
-			vq->started = false;
-			vq->addr = m->p.addr;
-			vq->addr_set = true;
-			return queue_start(be, idx, why, wl);
-		}
-		vq->addr = m->p.addr;
-		vq->addr_set = true;
-		return 0;
-	case VHC_VU_SET_VRING_BASE:
-		if (vq->started) {
-			snprintf(why, wl, "SET_VRING_BASE on running vring %u", idx);
-			return -EPROTO;
-		}
-		vq->base = m->p.state.num;
-		return 0;
-	case VHC_VU_GET_VRING_BASE:
-		/* Stops the ring: requests complete synchronously, so nothing drains. */
-		queue_stop(be, idx);
-		m->p.state.num = vq->base;
-		return reply(be, m, sizeof(m->p.state), NULL, 0) ?: 1;
-	case VHC_VU_SET_VRING_KICK:
-		if (vq->started)
-			queue_stop(be, idx);
-		if (fd >= 0) {
-			struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_KICK + idx };
-
-			vq->kick_fd = fd;
-			m->nfds = 0;
-			set_nonblock(fd);
-			if (epoll_ctl(be->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-				snprintf(why, wl, "SET_VRING_KICK %u: fd cannot be polled", idx);
-				return -EPROTO;
-			}
-		} else {
-			vq->polling = true;
-		}
-		if (queue_start(be, idx, why, wl))
-			return -EPROTO;
-		vq->polling = fd < 0;
-		return 0;
-	case VHC_VU_SET_VRING_CALL:
-		close_fd(&vq->call_fd);
-		vq->call_fd = fd;
-		m->nfds = 0;
-		if (fd >= 0)
-			set_nonblock(fd);
-		if (vq->q)
-			vhc_devq_set_call(vq->q, fd);
-		return 0;
-	case VHC_VU_SET_VRING_ERR:
-		close_fd(&vq->err_fd);
-		vq->err_fd = fd;
-		m->nfds = 0;
-		if (fd >= 0)
-			set_nonblock(fd);
-		return 0;
-	case VHC_VU_SET_VRING_ENABLE:
-		if (m->p.state.num > 1) {
-			snprintf(why, wl, "SET_VRING_ENABLE %u for vring %u", m->p.state.num, idx);
-			return -EPROTO;
-		}
-		vq->enabled = m->p.state.num;
-		if (vq->enabled && vq->started)
-			vq->more = true;
-		return 0;
-	case VHC_VU_SET_BACKEND_REQ_FD:
-		close_fd(&be->chan_fd);
-		be->chan_fd = fd;
-		m->nfds = 0;
-		return 0;
-	case VHC_VU_GET_CONFIG: {
-		uint32_t off = m->p.config.offset, sz = m->p.config.size;
-
-		if (!sz || off > be->o.config_len || sz > be->o.config_len - off) {
-			/* A config reply of size 0 tells the frontend it failed. */
-			m->p.config.size = 0;
-			return reply(be, m, 12, NULL, 0) ?: 1;
-		}
-		memcpy(m->p.config.data, be->config + off, sz);
-		return reply(be, m, 12 + sz, NULL, 0) ?: 1;
-	}
-	case VHC_VU_SET_CONFIG: {
-		uint32_t off = m->p.config.offset, sz = m->p.config.size;
-
-		if (!sz || off > be->o.config_len || sz > be->o.config_len - off)
-			return 2;
-		if (be->o.set_config) {
-			r = be->o.set_config(be, off, m->p.config.data, sz, be->o.ctx);
-			if (r)
-				return 2;
-		}
-		memcpy(be->config + off, m->p.config.data, sz);
-		return 0;
-	}
-	case VHC_VU_SET_STATUS:
-		if (m->p.u64 > 0xff) {
-			snprintf(why, wl, "SET_STATUS 0x%llx", (unsigned long long)m->p.u64);
-			return -EPROTO;
-		}
-		be->status = (uint8_t)m->p.u64;
-		if (!be->status)
-			device_reset(be);
-		return 0;
-	case VHC_VU_GET_STATUS:
-		return vhc_be_reply_u64(be, m, be->status) ?: 1;
-	case VHC_VU_GET_INFLIGHT_FD: {
-		unsigned int nq = m->p.inflight.num_queues, qs = m->p.inflight.queue_size;
-		bool packed;
-		size_t size;
-		void *p;
-		int mfd;
-
-		if (!nq || nq > be->o.num_queues || !qs || qs > be->o.max_queue_size) {
-			snprintf(why, wl, "GET_INFLIGHT_FD for %u queues of %u", nq, qs);
-			return -EPROTO;
-		}
-		/*
-		 * Each layout has its size.  Before SET_FEATURES (QEMU asks that
-		 * early) the format is unknown: room for the larger one.
-		 */
-		packed = be->acked & VHC_BIT(VHC_F_RING_PACKED);
-		if (!be->features_set && (be->features & VHC_BIT(VHC_F_RING_PACKED)))
-			packed = true;
-		size = vhc_inflight_queue_size(qs, packed) * nq;
-		mfd = memfd_create("vhostctl-inflight", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-		if (mfd < 0)
-			return 2;
-		if (ftruncate(mfd, (off_t)size) < 0 ||
-		    (p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0)) == MAP_FAILED) {
-			close(mfd);
-			return 2;
-		}
-		fcntl(mfd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
-		inflight_drop(be);
-		be->infl = p;
-		be->infl_size = size;
-		be->infl_fd = mfd;
-		be->infl_nq = nq;
-		be->infl_qsize = qs;
-		m->p.inflight.mmap_size = size;
-		m->p.inflight.mmap_offset = 0;
-		return reply(be, m, sizeof(m->p.inflight), &mfd, 1) ?: 1;
-	}
-	case VHC_VU_SET_INFLIGHT_FD: {
-		struct vhc_vu_inflight *in = &m->p.inflight;
-		void *p;
-
-		if (!in->num_queues || in->num_queues > be->o.num_queues || !in->queue_size ||
-		    in->queue_size > be->o.max_queue_size ||
-		    in->mmap_size < vhc_inflight_queue_size(in->queue_size, false) * in->num_queues ||
-		    in->mmap_size > (1ull << 32) || in->mmap_offset > (1ull << 40) ||
-		    (in->mmap_offset & 4095)) {
-			snprintf(why, wl, "SET_INFLIGHT_FD: %u queues of %u in %llu bytes",
-				 in->num_queues, in->queue_size, (unsigned long long)in->mmap_size);
-			return -EPROTO;
-		}
-		r = fd_covers(fd, in->mmap_offset, in->mmap_size);
-		if (r) {
-			snprintf(why, wl, "SET_INFLIGHT_FD: %s", map_error(r, "bad fd"));
-			return -EPROTO;
-		}
-		p = mmap(NULL, in->mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-			 (off_t)in->mmap_offset);
-		if (p == MAP_FAILED) {
-			snprintf(why, wl, "SET_INFLIGHT_FD: cannot map: %s", strerror(errno));
-			return -EPROTO;
-		}
-		inflight_drop(be);
-		be->infl = p;
-		be->infl_size = in->mmap_size;
-		be->infl_fd = fd;
-		m->nfds = 0;
-		be->infl_nq = in->num_queues;
-		be->infl_qsize = in->queue_size;
-		return 0;
-	}
-	case VHC_VU_SET_DEVICE_STATE_FD: {
-		bool load = m->p.devstate.direction == 1;
-
-		if (m->p.devstate.direction > 1 || m->p.devstate.phase != 0) {
-			snprintf(why, wl, "SET_DEVICE_STATE_FD direction %u phase %u",
-				 m->p.devstate.direction, m->p.devstate.phase);
-			return -EPROTO;
-		}
-		for (unsigned int i = 0; i < be->o.num_queues; i++)
-			if (be->qs[i].started)
-				return vhc_be_reply_u64(be, m, 1) ?: 1;	/* not suspended */
-		/* Bit 8: we give no fd back, the frontend's is the channel. */
-		r = vhc_be_reply_u64(be, m, 1u << 8);
-		if (r)
-			return r;
-		be->state_result = 0;
-		close_fd(&be->state_fd);
-		if (load) {
-			be->state_fd = fd;
-			m->nfds = 0;
-		} else {
-			uint32_t hdr[2] = { STATE_MAGIC, be->o.config_len };
-			struct iovec iov[3] = {
-				{ hdr, sizeof(hdr) },
-				{ be->config, be->o.config_len },
-				{ &be->status, 1 },
-			};
-
-			set_nonblock(fd);
-			if (writev(fd, iov, 3) != (ssize_t)(sizeof(hdr) + be->o.config_len + 1))
-				be->state_result = -EIO;
-		}
-		return 1;
-	}
-	case VHC_VU_CHECK_DEVICE_STATE:
-		if (be->state_fd >= 0) {
-			uint8_t buf[8 + VHC_VU_MAX_CONFIG + 1];
-			ssize_t n;
-			uint32_t hdr[2];
-
-			fcntl(be->state_fd, F_SETFL, O_NONBLOCK);
-			n = read(be->state_fd, buf, sizeof(buf));
-			memcpy(hdr, buf, sizeof(hdr));
-			if (n < 9 || hdr[0] != STATE_MAGIC || hdr[1] != be->o.config_len ||
-			    (size_t)n != 8 + hdr[1] + 1) {
-				be->state_result = -EINVAL;
-			} else {
-				memcpy(be->config, buf + 8, hdr[1]);
-				be->status = buf[8 + hdr[1]];
-			}
-			close_fd(&be->state_fd);
-		}
-		return vhc_be_reply_u64(be, m, be->state_result ? 1 : 0) ?: 1;
-	case VHC_VU_SET_LOG_BASE:
-		return set_log_base(be, m, fd, why, wl);
-	case VHC_VU_SET_LOG_FD:
-		close_fd(&be->dlog.fd);
-		be->dlog.fd = fd;
-		m->nfds = 0;
-		if (fd >= 0)
-			set_nonblock(fd);
-		return 0;
-	default:
-		snprintf(why, wl, "unsupported request %u (%s)", req, vhc_vu_req_name(req));
+	c.fd = m->nfds ? m->fds[0] : -1;
+	if (!ri->handle) {
+		snprintf(why, wl, "unsupported request %u (%s)", m->hdr.request, ri->name);
 		return -EOPNOTSUPP;
 	}
+	return ri->handle(&c);
 }
 
