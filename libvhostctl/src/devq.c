@@ -262,6 +262,11 @@ bool vhc_devq_drained(const struct vhostctl_devq *q)
 	return q->drained;
 }
 
+bool vhc_devq_broken(const struct vhostctl_devq *q)
+{
+	return q->broken;
+}
+
 VHC_EXPORT int vhostctl_devq_unpop(struct vhostctl_devq *q, const struct vhostctl_devq_elem *elem)
 {
 	if (!q || !elem)

@@ -146,13 +146,52 @@ static void watch_listener(struct vhostctl_vu_backend *be)
 		epoll_ctl(be->epfd, EPOLL_CTL_ADD, be->listen_fd, &ev);
 }
 
+/*
+ * Rings the handler found broken (a bad index, descriptor or address).  A
+ * ring with an error eventfd (SET_VRING_ERR) is stopped alone and its fd
+ * signalled, as the kernel's vhost does: the frontend takes it back with
+ * GET_VRING_BASE and may start it again; the other rings run on.  A broken
+ * ring without one ends the connection (the caller's protocol error), as
+ * before.  True when there was a broken ring and every one had an fd.
+ */
+static bool stop_broken_rings(struct vhostctl_vu_backend *be)
+{
+	unsigned int n = 0;
+
+	for (unsigned int j = 0; j < be->o.num_queues; j++) {
+		struct be_queue *o = &be->qs[j];
+		char why[96];
+
+		if (!o->q || !vhc_devq_broken(o->q))
+			continue;
+		if (o->err_fd < 0)
+			return false;
+		n++;
+		if (o->broken)
+			continue;
+		o->broken = true;
+		o->more = false;
+		/* Counted before the fd says so: a frontend woken by it sees the error. */
+		snprintf(why, sizeof(why), "vring %u: broken ring (bad index, descriptor or "
+			 "address): stopped, error fd signalled", j);
+		be_log(be, VHOSTCTL_LOG_ERR, "%s", why);
+		pthread_mutex_lock(&be->stats_lock);
+		be->st_errors++;
+		snprintf(be->last_error, sizeof(be->last_error), "%s", why);
+		pthread_mutex_unlock(&be->stats_lock);
+		if (eventfd_write(o->err_fd, 1) && errno != EAGAIN)
+			return false;
+	}
+	return n > 0;
+}
+
 static void run_queue(struct vhostctl_vu_backend *be, unsigned int i)
 {
 	struct be_queue *vq = &be->qs[i];
 	int r;
 
 	vq->more = false;
-	if (!vq->started || !vq->enabled || !vq->q || !be->o.queue)
+	if (!vq->started || !vq->enabled || !vq->q || !be->o.queue || vq->broken)
 		return;
 	/* A handler may take buffers from other queues too (net: TX from an RX kick). */
 	for (unsigned int j = 0; j < be->o.num_queues; j++)
@@ -164,6 +203,8 @@ static void run_queue(struct vhostctl_vu_backend *be, unsigned int i)
 	if (r < 0) {
 		char why[96];
 
+		if (r == -EIO && stop_broken_rings(be))
+			return;
 		snprintf(why, sizeof(why), "vring %u: %s", i,
 			 r == -EIO ? "broken ring (bad index, descriptor or address)" :
 				     strerror(-r));

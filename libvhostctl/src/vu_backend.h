@@ -45,6 +45,7 @@ struct be_queue {
 	bool enabled;		/* SET_VRING_ENABLE, or no protocol features */
 	bool polling;		/* kick given as NOFD: poll the ring */
 	bool more;		/* the handler asked to be called again */
+	bool broken;		/* stopped on a broken ring, its error fd signalled */
 	struct vhostctl_devq *q;
 };
 

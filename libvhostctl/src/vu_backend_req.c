@@ -34,6 +34,7 @@ static void queue_stop(struct vhostctl_vu_backend *be, unsigned int i)
 	vq->started = false;
 	vq->polling = false;
 	vq->more = false;
+	vq->broken = false;
 }
 
 static void queue_reset(struct vhostctl_vu_backend *be, unsigned int i)
@@ -104,6 +105,7 @@ static int queue_start(struct vhostctl_vu_backend *be, unsigned int i, char *why
 		return -EPROTO;
 	}
 	vq->started = true;
+	vq->broken = false;
 	vq->more = true;	/* look at the ring once: buffers may be waiting */
 	be_log(be, VHOSTCTL_LOG_INFO, "vring %u started: %s ring of %u, base 0x%x, features 0x%llx", i,
 	       cfg.packed ? "packed" : "split", vq->num, vq->base, (unsigned long long)be->acked);

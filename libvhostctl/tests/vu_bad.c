@@ -560,6 +560,76 @@ int main(void)
 		vhostctl_mem_free(mem);
 	}
 
+	/*
+	 * The same broken ring with an error eventfd (SET_VRING_ERR): that ring
+	 * alone stops and its fd is signalled; the connection stays up, the
+	 * frontend takes the ring back with GET_VRING_BASE, starts a new one in
+	 * its place, and a frame goes through it to the receive ring, which ran
+	 * on all along.
+	 */
+	{
+		VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o);
+		struct vhostctl_mem *mem = vhostctl_mem_new();
+		uint64_t before = errors(be, NULL), n = 0;
+		int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		struct pollfd pe = { .fd = efd, .events = POLLIN };
+		struct vhostctl_dev *dev;
+		struct drv_q rx, tx, tx2;
+		unsigned int base = ~0u;
+		uint16_t id;
+		uint32_t len;
+		char last[128];
+
+		t_true(efd >= 0);
+		t_true(mem && vhostctl_mem_add_region(mem, 0x100000, 4 << 20, 0) >= 0);
+		t_eq(0, drv_q_init(&rx, mem, 64, false, 2048));
+		t_eq(0, drv_q_init(&tx, mem, 64, false, 2048));
+		t_eq(0, drv_q_init(&tx2, mem, 64, false, 2048));
+		dev = vhostctl_vu_open(path, &o);
+		t_true(dev);
+		t_eq(0, vhostctl_dev_set_owner(dev));
+		t_eq(0, vhostctl_dev_set_features(dev, VU_F_VERSION_1));
+		t_eq(0, vhostctl_dev_set_mem_table(dev, mem));
+		t_eq(0, drv_setup(dev, 0, &rx));
+		t_eq(0, drv_setup(dev, 1, &tx));
+		t_eq(0, vhostctl_dev_set_vring_err(dev, 1, efd));
+		drv_add(&rx, 0, 2048, true);
+		drv_add(&tx, 0, 64, false);
+		tx.desc[0].addr = 0x40000000;	/* nothing is mapped there */
+		drv_kick(&tx);
+		t_eq(1, poll(&pe, 1, 5000));
+		t_eq(8, read(efd, &n, sizeof(n)));
+		t_eq(1, n);
+		t_eq(before + 1, errors(be, last));
+		t_true(strstr(last, "vring 1: broken ring") && strstr(last, "error fd signalled"));
+		/* More kicks on the stopped ring: nothing more is said. */
+		drv_kick(&tx);
+		usleep(100000);
+		t_eq(before + 1, errors(be, NULL));
+		t_eq(0, poll(&pe, 1, 0));
+		/* The connection is up: the ring comes back, a new one replaces it. */
+		t_eq(0, vhostctl_dev_get_vring_base(dev, 1, &base));
+		t_eq(0, drv_setup(dev, 1, &tx2));
+		memset(drv_buf(&tx2, 0), 0, 12);	/* virtio-net header */
+		memset(drv_buf(&tx2, 0) + 12, 0x5a, 52);
+		drv_add(&tx2, 0, 64, false);
+		drv_kick(&tx2);
+		t_eq(1, drv_wait(&rx, 5000));
+		t_eq(1, drv_used(&rx, &id, &len));
+		t_eq(0, id);
+		t_eq(64, len);
+		t_eq(0x5a, drv_buf(&rx, 0)[63]);
+		printf("ok: %-34s -> %s; GET_VRING_BASE %u, a new ring took a frame "
+		       "through\n", "broken ring with SET_VRING_ERR", last, base);
+		ncut = errors(be, NULL);
+		vhostctl_dev_close(dev);
+		drv_q_fini(&rx);
+		drv_q_fini(&tx);
+		drv_q_fini(&tx2);
+		close(efd);
+		vhostctl_mem_free(mem);
+	}
+
 	/* After all that, a well-behaved frontend is still served. */
 	fd = raw_connect_path(path);
 	raw_send(fd, 1, 1, NULL, 0, 0, NULL, 0);
