@@ -146,6 +146,7 @@ static bool takes_value(const char *kw)
 
 int up_parse(int argc, char **argv, struct up_args *a)
 {
+	const char *mem_val = NULL;
 	unsigned int seen = 0;
 	unsigned long long n;
 
@@ -217,6 +218,7 @@ int up_parse(int argc, char **argv, struct up_args *a)
 			if (parse_size(val, &a->mem) || a->mem < (1u << 20) || a->mem > (1ULL << 32) ||
 			    a->mem % 4096)
 				return bad_value(kw, val, "a size from 1M to 4G in 4K pages");
+			mem_val = val;
 		} else if (matches(kw, "tap")) {
 			if (!*val || strlen(val) >= IFNAMSIZ || strchr(val, '/') || strchr(val, ' '))
 				return bad_value(kw, val, "an interface name");
@@ -248,6 +250,20 @@ int up_parse(int argc, char **argv, struct up_args *a)
 		fprintf(stderr, "Invalid value \"%u\" for \"size\": a split ring's size is a power of two\n",
 			a->size);
 		return -EINVAL;
+	}
+	if (a->kind != UP_VSOCK) {
+		/* Rings, RX and TX buffers of every pair, and room for what the rings round to. */
+		uint64_t need = (uint64_t)a->queues * a->size * (2 * 12 + 1518 + FRAME_LEN + 64) +
+				(1 << 20);
+
+		need = (need + (1 << 20) - 1) & ~((1ULL << 20) - 1);
+		if (a->mem && a->mem < need) {
+			fprintf(stderr, "Invalid value \"%s\" for \"mem\": %llu bytes are needed\n",
+				mem_val, (unsigned long long)need);
+			return -EINVAL;
+		}
+		if (!a->mem)
+			a->mem = need;
 	}
 	if (a->count && !a->loop) {
 		fprintf(stderr, "Option \"count\" needs \"traffic loop\"\n");

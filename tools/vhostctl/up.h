@@ -23,7 +23,7 @@ struct up_args {
 	unsigned int size;
 	bool packed;
 	bool event_idx;
-	uint64_t mem;
+	uint64_t mem;			/* net and vDPA: what the rings need, unless given */
 	const char *tap;
 	uint64_t cid;
 	bool loop;			/* traffic loop (else none) */

@@ -328,7 +328,7 @@ static int setup_error(const char *path, struct vhostctl_dev *dev, int r)
 static int net_open(struct net_run *nr)
 {
 	const struct up_args *a = nr->a;
-	uint64_t want = 1ULL << VHOSTCTL_F_VERSION_1, need, offered = 0;
+	uint64_t want = 1ULL << VHOSTCTL_F_VERSION_1, offered = 0;
 	int taps[MAX_QUEUES];
 	int r;
 
@@ -340,18 +340,10 @@ static int net_open(struct net_run *nr)
 	nr->npairs = a->queues;
 	for (unsigned int i = 0; i < MAX_QUEUES; i++)
 		nr->p[i].tap = -1;
-	/* Rings, RX and TX buffers of every pair, and room for what the rings round to. */
-	need = (uint64_t)a->queues * a->size * (2 * 12 + 1518 + FRAME_LEN + 64) + (1 << 20);
-	need = (need + (1 << 20) - 1) & ~((1ULL << 20) - 1);
-	if (a->mem && a->mem < need) {
-		fprintf(stderr, "Error: mem %llu is too small: %llu bytes are needed\n",
-			(unsigned long long)a->mem, (unsigned long long)need);
-		return -EINVAL;
-	}
 	nr->mem = vhostctl_mem_new();
 	if (!nr->mem)
 		return -errno;
-	r = vhostctl_mem_add_region(nr->mem, MEM_GPA, a->mem ? a->mem : need, 0);
+	r = vhostctl_mem_add_region(nr->mem, MEM_GPA, a->mem, 0);
 	if (r < 0) {
 		fprintf(stderr, "Error: guest memory: %s\n", strerror(-r));
 		return r;
