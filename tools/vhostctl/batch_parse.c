@@ -67,12 +67,13 @@ static int tokenize(char *line, char **tok)
 	return n;
 }
 
+/* A letter or '_' first, then letters, digits, '_' or '-'; not a step's first word. */
 static bool valid_name(const char *s)
 {
 	if (!isalpha((unsigned char)*s) && *s != '_')
 		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
 			return false;
 	return !matches(s, "open") && !matches(s, "sleep");
 }
@@ -211,8 +212,9 @@ static int match(struct step *st, const struct step_def *d, char *why, size_t wh
 		prev = t;
 		continue;
 bad:
-		snprintf(why, whylen, "invalid value \"%s\" after \"%s\": %s is expected", t, prev,
-			 placeholder(w)->what);
+		/* A long value is cut short, so that the message still says what is expected. */
+		snprintf(why, whylen, "invalid value \"%.24s%s\" after \"%s\": %s is expected", t,
+			 strlen(t) > 24 ? "..." : "", prev, placeholder(w)->what);
 		return i + 1;
 	}
 	st->count = st->len = st->wait = 0;
