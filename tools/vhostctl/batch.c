@@ -215,7 +215,7 @@ static int run_step(struct batch *b, struct step *st)
 		handle_close(h);
 		break;
 	case OP_SLEEP:
-		usleep((useconds_t)(st->v[0] > 60000 ? 60000 : st->v[0]) * 1000);
+		usleep((useconds_t)st->v[0] * 1000);
 		break;
 	case OP_OWNER:
 		r = vhostctl_dev_set_owner(h->dev);

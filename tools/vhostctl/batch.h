@@ -27,7 +27,7 @@ enum op {
 /*
  * The grammar, one pattern per step.  Placeholders: %n a handle name, %i a
  * vring index, %u a 32-bit number, %x a 64-bit number, %c a byte, %l a
- * config length, %z a size (K, M, G), %b 0 or 1, %k "new" or "none", %s a
+ * config length, %m milliseconds, %z a size (K, M, G), %b 0 or 1, %k "new" or "none", %s a
  * word, %h hexadecimal bytes (see placeholders[] in batch_parse.c).
  * Options after the pattern ("len N") come from @opts, each at most once.
  */

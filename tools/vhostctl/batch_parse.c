@@ -18,7 +18,7 @@
 
 static const struct step_def steps[] = {
 	{ OP_OPEN, "open %n %s", NULL },
-	{ OP_SLEEP, "sleep %u", NULL },
+	{ OP_SLEEP, "sleep %m", NULL },
 	{ OP_CLOSE, "%n close", NULL },
 	{ OP_OWNER, "%n owner", NULL },
 	{ OP_RESET_OWNER, "%n reset_owner", NULL },
@@ -117,6 +117,7 @@ static const struct placeholder {
 	{ 'x', "a number", 0, UINT64_MAX },
 	{ 'c', "a number from 0 to 0xff", 0, 0xff },
 	{ 'l', "a length from 1 to 256", 1, MAX_CONFIG },
+	{ 'm', "milliseconds, 0 to 60000", 0, 60000 },
 	{ 'z', "a size", 0, 0 },
 	{ 'b', "0 or 1", 0, 1 },
 	{ 'k', "\"new\" or \"none\"", 0, 0 },
@@ -182,6 +183,7 @@ static int match(struct step *st, const struct step_def *d, char *why, size_t wh
 		case 'x':
 		case 'c':
 		case 'l':
+		case 'm':
 		case 'b':
 			if (num(t, placeholder(w)->max, &v) || v < placeholder(w)->min)
 				goto bad;
