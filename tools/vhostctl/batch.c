@@ -516,6 +516,8 @@ static int exec_step(struct batch *b, struct step *st, unsigned int line)
 	}
 	print_nl();
 	print_finish();
+	/* Each answer out before the next step: a step that hangs shows where. */
+	fflush(stdout);
 	if (r)
 		step_error(b, line, st->text, NULL, -r);
 	return r;
