@@ -127,7 +127,7 @@ B
 }
 
 # 7: the steps run; the CID is taken while the batch holds the device.
-{ vsock_batch 45; echo 'sleep 5'; echo 's vsock running 0'; echo 's close'; } >"$tmp/s.batch"
+{ vsock_batch 45; echo 'sleep 5000'; echo 's vsock running 0'; echo 's close'; } >"$tmp/s.batch"
 $V -batch "$tmp/s.batch" >"$tmp/s" 2>"$tmp/e" &
 pid=$!
 for _ in $(seq 100); do
@@ -141,7 +141,7 @@ r=$?
 [ $r = 0 ] && [ ! -s "$tmp/e" ] && grep -qx '15: s vsock running 1: ok' "$tmp/s" &&
 	grep -qx '17: s vsock running 0: ok' "$tmp/s" && [ $tr = 1 ] &&
 	[ "$(cat "$tmp/te")" = "Error: -:3: t vsock cid 45: Address already in use (EADDRINUSE)" ]
-ok $? "vsock cid 45 and running 1; a second device is refused CID 45: $(cat "$tmp/e" "$tmp/te")" "$tmp/s"
+ok $? "vsock cid 45 and running 1; a second device is refused CID 45: $(cat "$tmp/e" "$tmp/te")" "$tmp/t"
 
 # 8: running without rings is refused by the kernel, with its errno.
 printf 'open s /dev/vhost-vsock\ns owner\ns vsock cid 46\ns vsock running 1\n' >"$tmp/s2.batch"
