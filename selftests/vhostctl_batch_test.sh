@@ -14,7 +14,7 @@ EX=$top/Documentation/examples/vhost-net-by-hand.batch
 NET=vhostctl_sim_net
 TAP=vhostctl-ex0
 pass=0 fail=0 skip=0 n=0
-total=12
+total=13
 
 ok() {
 	n=$((n + 1))
@@ -232,6 +232,54 @@ printf 'open v %s\nv owner\nv vsock cid 47\n' "$nd" >"$tmp/v4.batch"
 $V -batch "$tmp/v4.batch" >"$tmp/v4" 2>"$tmp/e" && r=1 || r=0
 [ $r = 0 ] && grep -q "^Error: $tmp/v4.batch:3: v vsock cid 47: .* (E[A-Z]*)$" "$tmp/e"
 ok $? "vsock cid on a vhost-vdpa device is refused: $(cat "$tmp/e")"
+
+# 13: the EXAMPLES of vhostctl-batch(8) that are whole commands, run as
+# written from Documentation/examples/: each line shown under a command is
+# in what it printed (a line with "..." by its words).
+python3 - "$top/Documentation/man/man8/vhostctl-batch.8" "$top/Documentation/examples" "$V" \
+	>"$tmp/man" 2>&1 <<'PY'
+import os, subprocess, sys
+man, exdir, vhostctl = sys.argv[1:]
+text = open(man).read().split("\n.SH EXAMPLES\n", 1)[1].split("\n.SH ", 1)[0]
+steps, nf, cur = [], False, None
+for line in text.split("\n"):
+    if line.startswith("."):
+        nf = line.startswith(".nf") or (nf and not line.startswith(".fi"))
+        cur = None
+        continue
+    if not nf:
+        continue
+    line = line.replace("\\-", "-").replace("\\e", "\\").replace("\\&", "")
+    if line.startswith("# "):
+        cur = [line[2:], []]
+        steps.append(cur)
+    elif cur and cur[0].endswith("|"):
+        cur[0] += " " + line.strip()
+    elif cur:
+        cur[1].append(line.rstrip())
+ran = 0
+for cmd, shown in steps:
+    if "'...'" in cmd or not cmd.startswith(("printf", "vhostctl")):
+        continue
+    cmd = cmd.replace("vhostctl ", vhostctl + " ")
+    out = subprocess.run(["bash", "-c", cmd], cwd=exdir, capture_output=True, text=True)
+    got = [l.rstrip() for l in (out.stdout + out.stderr).split("\n")]
+    for want in shown:
+        if want == "..." or not want:
+            continue
+        if "..." in want:
+            words = set(want.replace("...", " ").split())
+            ok = any(words <= set(g.split()) for g in got)
+        else:
+            ok = want in got
+        if not ok:
+            print("%s: %r not in its output:\n%s" % (cmd, want, "\n".join(got)))
+            sys.exit(1)
+    ran += 1
+print(ran)
+sys.exit(0 if ran >= 3 else 1)
+PY
+ok $? "the examples of vhostctl-batch(8) run as written: $(tail -n 1 "$tmp/man") commands" "$tmp/man"
 
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
 [ "$fail" = 0 ]
