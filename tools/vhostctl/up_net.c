@@ -681,8 +681,11 @@ int net_up(const struct up_args *a, bool tty)
 	print_close_object();
 	print_nl();
 	/* A frame lost or altered is a failure of the device under test. */
-	if (!r && a->loop && s.sent != s.back)
+	if (!r && a->loop && s.sent != s.back) {
+		fprintf(stderr, "Error: %s: %llu frames lost, %llu altered\n", a->path,
+			(unsigned long long)(s.sent - s.back - s.bad), (unsigned long long)s.bad);
 		r = -EIO;
+	}
 out:
 	net_close(&nr);
 	return r;

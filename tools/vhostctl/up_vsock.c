@@ -225,8 +225,11 @@ summary:
 	print_close_object();
 	print_close_object();
 	print_nl();
-	if (!r && a->loop && s.sent != s.back)
+	if (!r && a->loop && s.sent != s.back) {
+		fprintf(stderr, "Error: %s: %llu messages lost, %llu altered\n", a->path,
+			(unsigned long long)(s.sent - s.back - s.bad), (unsigned long long)s.bad);
 		r = -EIO;
+	}
 out:
 	if (started) {
 		atomic_store(&v.stop, true);
