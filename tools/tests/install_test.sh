@@ -34,6 +34,7 @@ missing=
 for f in "$lib/libvhostctl.so.$version" "$lib/libvhostctl.a" "$lib/pkgconfig/libvhostctl.pc" \
 	"$dest/usr/include/vhostctl/vhostctl.h" "$dest/usr/sbin/vhostctl" \
 	"$dest/usr/share/man/man3/vhostctl_version.3" "$dest/usr/share/man/man8/vhostctl-vdpa.8" \
+	"$dest/usr/share/man/man8/vhostctl-batch.8" "$dest/usr/share/bash-completion/completions/vhostctl" \
 	"$dest/usr/src/vhostctl-$version/dkms.conf" "$dest/usr/src/vhostctl-$version/Kbuild" \
 	"$dest/usr/src/vhostctl-$version/VERSION" "$dest/usr/src/vhostctl-$version/vsim_core.c"; do
 	[ -f "$f" ] || missing="$missing ${f#"$dest"}"

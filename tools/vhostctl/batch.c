@@ -9,7 +9,6 @@
  * touches no device.  With "-" on a terminal, a prompt takes steps one by
  * one instead.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -20,87 +19,12 @@
 
 #include <vhostctl/vhostctl.h>
 
+#include "batch.h"
 #include "cli.h"
 #include "print.h"
 #include "up.h"
 
-#define MAX_HANDLES 16
-#define MAX_VRINGS 64
-#define MAX_TOKENS 16
-#define MAX_LINE 1024
-#define MAX_CONFIG 256
 #define RX_BUF_LEN 2048
-
-enum op {
-	OP_OPEN, OP_CLOSE, OP_SLEEP, OP_OWNER, OP_RESET_OWNER, OP_FEAT_GET, OP_FEAT_SET,
-	OP_BFEAT_GET, OP_BFEAT_SET, OP_MEM_ADD, OP_MEM_TABLE, OP_NUM, OP_ADDR_AUTO, OP_ADDR,
-	OP_BASE_GET, OP_BASE, OP_KICK, OP_CALL, OP_ENABLE, OP_SEND, OP_POST, OP_USED, OP_GROUP,
-	OP_BACKEND, OP_CID, OP_RUNNING, OP_STATUS_GET, OP_STATUS_SET, OP_CONFIG_GET,
-	OP_CONFIG_SET, OP_ASID, OP_SUSPEND, OP_RESUME, OP_RESET,
-};
-
-/*
- * The grammar, one pattern per step.  Placeholders: %n a handle name, %i a
- * vring index, %u a 32-bit number, %x a 64-bit number, %z a size (K, M, G),
- * %b 0 or 1, %k "new" or "none", %s a word, %h hexadecimal bytes.  Options
- * after the pattern ("len N") come from @opts, each at most once.
- */
-struct step_def {
-	enum op op;
-	const char *pattern;
-	const char *opts;
-};
-
-static const struct step_def steps[] = {
-	{ OP_OPEN, "open %n %s", NULL },
-	{ OP_SLEEP, "sleep %u", NULL },
-	{ OP_CLOSE, "%n close", NULL },
-	{ OP_OWNER, "%n owner", NULL },
-	{ OP_RESET_OWNER, "%n reset_owner", NULL },
-	{ OP_FEAT_GET, "%n features get", NULL },
-	{ OP_FEAT_SET, "%n features set %x", NULL },
-	{ OP_BFEAT_GET, "%n backend_features get", NULL },
-	{ OP_BFEAT_SET, "%n backend_features set %x", NULL },
-	{ OP_MEM_ADD, "%n mem add %x %z", NULL },
-	{ OP_MEM_TABLE, "%n mem table", NULL },
-	{ OP_NUM, "%n vring %i num %u", NULL },
-	{ OP_ADDR_AUTO, "%n vring %i addr auto", NULL },
-	{ OP_ADDR, "%n vring %i addr %x %x %x", NULL },
-	{ OP_BASE_GET, "%n vring %i base get", NULL },
-	{ OP_BASE, "%n vring %i base %u", NULL },
-	{ OP_KICK, "%n vring %i kick %k", NULL },
-	{ OP_CALL, "%n vring %i call %k", NULL },
-	{ OP_ENABLE, "%n vring %i enable %b", NULL },
-	{ OP_SEND, "%n vring %i send", "count" },
-	{ OP_POST, "%n vring %i post %u", "len" },
-	{ OP_USED, "%n vring %i used", "wait" },
-	{ OP_GROUP, "%n vring %i group", NULL },
-	{ OP_BACKEND, "%n net backend %i tap %s", NULL },
-	{ OP_CID, "%n vsock cid %x", NULL },
-	{ OP_RUNNING, "%n vsock running %b", NULL },
-	{ OP_STATUS_GET, "%n status get", NULL },
-	{ OP_STATUS_SET, "%n status set %x", NULL },
-	{ OP_CONFIG_GET, "%n config get %u %u", NULL },
-	{ OP_CONFIG_SET, "%n config set %u %h", NULL },
-	{ OP_ASID, "%n group %u asid %u", NULL },
-	{ OP_SUSPEND, "%n suspend", NULL },
-	{ OP_RESUME, "%n resume", NULL },
-	{ OP_RESET, "%n reset", NULL },
-};
-
-/* One parsed line. */
-struct step {
-	const struct step_def *def;
-	char *tok[MAX_TOKENS];
-	int ntok;
-	const char *name;
-	const char *str;		/* %s or %h */
-	unsigned int vring;
-	uint64_t v[3];			/* numbers, in order */
-	int nv;
-	uint64_t count, len, wait;	/* options; 0 when not given */
-	char text[MAX_LINE];		/* the step as written, for messages */
-};
 
 /* A buffer handed to a queue, until the device gives it back. */
 struct buf {
@@ -118,7 +42,7 @@ struct bvring {
 };
 
 struct handle {
-	char name[32];
+	char name[NAME_LEN];
 	struct vhostctl_dev *dev;
 	struct vhostctl_mem *mem;
 	uint64_t features;		/* as last set */
@@ -133,271 +57,8 @@ struct batch {
 	const char *file;
 	bool json, pretty, force;
 	struct handle h[MAX_HANDLES];
-	/* The parse pass's view of which names are open. */
-	char names[MAX_HANDLES][32];
 };
 
-/* Parsing */
-
-static int tokenize(char *line, char **tok)
-{
-	int n = 0;
-
-	for (char *p = strtok(line, " \t\r\n"); p; p = strtok(NULL, " \t\r\n")) {
-		if (*p == '#')
-			break;
-		if (n == MAX_TOKENS)
-			return -E2BIG;
-		tok[n++] = p;
-	}
-	return n;
-}
-
-static bool valid_name(const char *s)
-{
-	if (!isalpha((unsigned char)*s) && *s != '_')
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
-			return false;
-	return !matches(s, "open") && !matches(s, "sleep");
-}
-
-static int num(const char *s, uint64_t max, uint64_t *v)
-{
-	unsigned long long n;
-	char *end;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	n = strtoull(s, &end, 0);
-	if (*end || errno || n > max)
-		return -EINVAL;
-	*v = n;
-	return 0;
-}
-
-static bool hex_bytes(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (!n || n % 2 || n / 2 > MAX_CONFIG)
-		return false;
-	for (; *s; s++)
-		if (!isxdigit((unsigned char)*s))
-			return false;
-	return true;
-}
-
-static const char *describe(const char *ph)
-{
-	switch (ph[1]) {
-	case 'n':
-		return "a device name";
-	case 'i':
-		return "a vring index (0-63)";
-	case 'u':
-		return "a number below 2^32";
-	case 'x':
-		return "a number";
-	case 'z':
-		return "a size";
-	case 'b':
-		return "0 or 1";
-	case 'k':
-		return "\"new\" or \"none\"";
-	case 'h':
-		return "hexadecimal bytes";
-	default:
-		return "a word";
-	}
-}
-
-/*
- * Match the tokens against one pattern.  Returns 0 on a match, else how far
- * it got (tokens matched + 1) with *why set, so that the error comes from
- * the pattern that went furthest.
- */
-static int match(struct step *st, const struct step_def *d, char *why, size_t whylen)
-{
-	char pat[128], *save = NULL;
-	const char *prev = NULL;
-	int i = 0;
-
-	snprintf(pat, sizeof(pat), "%s", d->pattern);
-	st->nv = 0;
-	st->name = st->str = NULL;
-	for (char *w = strtok_r(pat, " ", &save); w; w = strtok_r(NULL, " ", &save), i++) {
-		const char *t = i < st->ntok ? st->tok[i] : NULL;
-		uint64_t v;
-
-		if (w[0] != '%') {
-			if (!t) {
-				snprintf(why, whylen, "incomplete step: \"%s\" is expected after \"%s\"",
-					 w, prev);
-				return i + 1;
-			}
-			if (!matches(t, w)) {
-				snprintf(why, whylen, "unknown step \"%s\"", t);
-				return i + 1;
-			}
-			prev = t;
-			continue;
-		}
-		if (!t) {
-			snprintf(why, whylen, "incomplete step: %s is expected after \"%s\"",
-				 describe(w), prev);
-			return i + 1;
-		}
-		switch (w[1]) {
-		case 'n':
-			if (!valid_name(t) || strlen(t) >= sizeof(((struct handle *)0)->name)) {
-				snprintf(why, whylen, "invalid device name \"%s\"", t);
-				return i + 1;
-			}
-			st->name = t;
-			break;
-		case 'i':
-			if (num(t, MAX_VRINGS - 1, &v))
-				goto bad;
-			st->vring = (unsigned int)v;
-			break;
-		case 'u':
-		case 'x':
-		case 'b':
-			if (num(t, w[1] == 'b' ? 1 : w[1] == 'u' ? UINT32_MAX : UINT64_MAX, &v))
-				goto bad;
-			st->v[st->nv++] = v;
-			break;
-		case 'z':
-			if (parse_size(t, &v))
-				goto bad;
-			st->v[st->nv++] = v;
-			break;
-		case 'k':
-			if (!matches(t, "new") && !matches(t, "none"))
-				goto bad;
-			st->str = t;
-			break;
-		case 'h':
-			if (!hex_bytes(t))
-				goto bad;
-			st->str = t;
-			break;
-		default:
-			st->str = t;
-			break;
-		}
-		prev = t;
-		continue;
-bad:
-		snprintf(why, whylen, "invalid value \"%s\" after \"%s\": %s is expected", t, prev,
-			 describe(w));
-		return i + 1;
-	}
-	st->count = st->len = st->wait = 0;
-	for (bool seen = false; i < st->ntok; i += 2) {
-		const char *t = st->tok[i];
-		uint64_t v;
-
-		if (!d->opts || !matches(t, d->opts)) {
-			snprintf(why, whylen, "unexpected \"%s\"", t);
-			return i + 1;
-		}
-		if (seen) {
-			snprintf(why, whylen, "\"%s\" is repeated", t);
-			return i + 1;
-		}
-		seen = true;
-		if (i + 1 >= st->ntok) {
-			snprintf(why, whylen, "\"%s\" needs a value", t);
-			return i + 1;
-		}
-		if (num(st->tok[i + 1], matches(t, "wait") ? 60000 : matches(t, "len") ? 65536 : 4096,
-			&v) || !v) {
-			snprintf(why, whylen, "invalid value \"%s\" for \"%s\"", st->tok[i + 1], t);
-			return i + 2;
-		}
-		if (matches(t, "count"))
-			st->count = v;
-		else if (matches(t, "len"))
-			st->len = v;
-		else
-			st->wait = v;
-	}
-	return 0;
-}
-
-static int name_slot(char names[][32], const char *name)
-{
-	for (int i = 0; i < MAX_HANDLES; i++)
-		if (names[i][0] && !strcmp(names[i], name))
-			return i;
-	return -1;
-}
-
-/* Parse one line; @names tracks the open handles.  0, 1 for an empty line, or -EINVAL. */
-static int parse_step(char *line, struct step *st, char names[][32], char *why, size_t whylen)
-{
-	int best = -1, n;
-
-	n = tokenize(line, st->tok);
-	if (n == -E2BIG) {
-		snprintf(why, whylen, "too many words");
-		return -EINVAL;
-	}
-	st->ntok = n;
-	if (!n)
-		return 1;
-	st->text[0] = 0;
-	for (int i = 0; i < n; i++) {
-		size_t l = strlen(st->text);
-
-		snprintf(st->text + l, sizeof(st->text) - l, "%s%s", i ? " " : "", st->tok[i]);
-	}
-	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
-		char w[160];
-		int r = match(st, &steps[k], w, sizeof(w));
-
-		if (!r) {
-			st->def = &steps[k];
-			best = 0;
-			break;
-		}
-		if (r > best) {
-			best = r;
-			snprintf(why, whylen, "%s", w);
-		}
-	}
-	if (best)
-		return -EINVAL;
-	if (st->def->op == OP_OPEN) {
-		int free_slot = name_slot(names, "");
-
-		if (name_slot(names, st->name) >= 0) {
-			snprintf(why, whylen, "device \"%s\" is open already", st->name);
-			return -EINVAL;
-		}
-		for (free_slot = 0; free_slot < MAX_HANDLES && names[free_slot][0]; free_slot++)
-			;
-		if (free_slot == MAX_HANDLES) {
-			snprintf(why, whylen, "too many open devices");
-			return -EINVAL;
-		}
-		snprintf(names[free_slot], 32, "%s", st->name);
-	} else if (st->name) {
-		int s = name_slot(names, st->name);
-
-		if (s < 0) {
-			snprintf(why, whylen, "no device \"%s\" is open", st->name);
-			return -EINVAL;
-		}
-		if (st->def->op == OP_CLOSE)
-			names[s][0] = 0;
-	}
-	return 0;
-}
 
 /* Running */
 
@@ -554,7 +215,7 @@ static int run_step(struct batch *b, struct step *st)
 		handle_close(h);
 		break;
 	case OP_SLEEP:
-		usleep((useconds_t)(st->v[0] > 60000 ? 60000 : st->v[0]) * 1000);
+		usleep((useconds_t)st->v[0] * 1000);
 		break;
 	case OP_OWNER:
 		r = vhostctl_dev_set_owner(h->dev);
@@ -784,16 +445,12 @@ static int run_step(struct batch *b, struct step *st)
 			print_status(s8);
 		break;
 	case OP_STATUS_SET:
-		if (st->v[0] > 0xff)
-			return -EINVAL;
 		r = vhostctl_dev_set_status(h->dev, (uint8_t)st->v[0]);
 		break;
 	case OP_CONFIG_GET: {
 		uint8_t c[MAX_CONFIG];
 		char hex[2 * MAX_CONFIG + 1];
 
-		if (!st->v[1] || st->v[1] > MAX_CONFIG)
-			return -EINVAL;
 		r = vhostctl_dev_get_config(h->dev, (unsigned int)st->v[0], c,
 					    (unsigned int)st->v[1]);
 		if (!r) {
@@ -859,6 +516,8 @@ static int exec_step(struct batch *b, struct step *st, unsigned int line)
 	}
 	print_nl();
 	print_finish();
+	/* Each answer out before the next step: a step that hangs shows where. */
+	fflush(stdout);
 	if (r)
 		step_error(b, line, st->text, NULL, -r);
 	return r;
@@ -866,7 +525,7 @@ static int exec_step(struct batch *b, struct step *st, unsigned int line)
 
 static int interactive(struct batch *b)
 {
-	char names[MAX_HANDLES][32];
+	char names[MAX_HANDLES][NAME_LEN];
 	char line[MAX_LINE], why[256];
 	unsigned int n = 0;
 	int failed = 0;
@@ -901,7 +560,7 @@ static int interactive(struct batch *b)
 
 int batch_run(const char *file, bool force, bool json, bool pretty)
 {
-	char names[MAX_HANDLES][32], why[256];
+	char names[MAX_HANDLES][NAME_LEN], why[256];
 	struct batch *b = calloc(1, sizeof(*b));
 	struct step *st = NULL;
 	char **lines = NULL;

@@ -23,7 +23,7 @@ struct up_args {
 	unsigned int size;
 	bool packed;
 	bool event_idx;
-	uint64_t mem;
+	uint64_t mem;			/* net and vDPA: what the rings need, unless given */
 	const char *tap;
 	uint64_t cid;
 	bool loop;			/* traffic loop (else none) */
@@ -31,7 +31,8 @@ struct up_args {
 	unsigned int duration;		/* seconds, 0: no limit */
 };
 
-/* Parse "DEV [ KEYWORD VALUE ]..."; prints the error line.  0 or -EINVAL. */
+/* Parse "DEV [ KEYWORD VALUE ]..."; prints the error line.  0, 1 when "help"
+ * printed the usage (nothing to run), or -EINVAL. */
 int up_parse(int argc, char **argv, struct up_args *a);
 
 /* Parse a size with an optional K, M or G suffix (powers of 1024). */
