@@ -121,12 +121,70 @@ static u32 vsim_data_asid(struct vsim_dev *dev, u16 vq_idx)
 	return dev->group_asid[array_index_nospec(group, dev->ngroups)];
 }
 
+/*
+ * A ring index, flags word or event: one 16-bit access. The driver writes
+ * these while we read them (and reads ours while we write), and
+ * copy_from_user() or memcpy() may move a byte at a time (rep movsb): a
+ * torn avail index, the low byte new and the high byte old, looks like a
+ * ring 65000 entries ahead, and the queue was stopped as malformed. An
+ * unaligned word, or one split between two mappings, goes the byte way:
+ * no driver puts one there.
+ */
+static int vsim_xfer16(struct vsim_dev *dev, u32 asid, u64 iova, __le16 *v,
+		       bool write)
+{
+	struct vhost_iotlb_map *map;
+	unsigned long pfn;
+	__le16 *p;
+	void *va;
+	u64 addr;
+
+	if ((iova & 1) || iova == U64_MAX || asid >= dev->nas)
+		return vsim_xfer(dev, asid, iova, v, sizeof(*v), write);
+	asid = array_index_nospec(asid, dev->nas);
+	if (dev->as_pt[asid]) {
+		if (!dev->pt_allowed)
+			return -EFAULT;
+		addr = iova;
+	} else {
+		map = vhost_iotlb_itree_first(&dev->iotlb[asid], iova, iova);
+		if (!map || map->last < iova + 1)
+			return vsim_xfer(dev, asid, iova, v, sizeof(*v), write);
+		if (!(map->perm & (write ? VHOST_MAP_WO : VHOST_MAP_RO)))
+			return -EFAULT;
+		addr = map->addr + (iova - map->start);
+		if (addr & 1)
+			return vsim_xfer(dev, asid, iova, v, sizeof(*v), write);
+		if (dev->vdpa.use_va) {
+			__le16 __user *u = (__le16 __user *)(uintptr_t)addr;
+
+			if (!dev->mm_active)
+				return -EFAULT;
+			if (write)
+				return put_user(*v, u) ? -EFAULT : 0;
+			return get_user(*v, u) ? -EFAULT : 0;
+		}
+	}
+	/* an aligned word never crosses a page */
+	pfn = addr >> PAGE_SHIFT;
+	if (!pfn_valid(pfn))
+		return -EFAULT;
+	va = kmap_local_page(pfn_to_page(pfn));
+	p = va + offset_in_page(addr);
+	if (write)
+		WRITE_ONCE(*p, *v);
+	else
+		*v = READ_ONCE(*p);
+	kunmap_local(va);
+	return 0;
+}
+
 static int vsim_read16(struct vsim_dev *dev, u32 asid, u64 addr, u16 *val)
 {
 	__le16 v;
 	int ret;
 
-	ret = vsim_xfer(dev, asid, addr, &v, sizeof(v), false);
+	ret = vsim_xfer16(dev, asid, addr, &v, false);
 	if (!ret)
 		*val = le16_to_cpu(v);
 	return ret;
@@ -136,7 +194,7 @@ static int vsim_write16(struct vsim_dev *dev, u32 asid, u64 addr, u16 val)
 {
 	__le16 v = cpu_to_le16(val);
 
-	return vsim_xfer(dev, asid, addr, &v, sizeof(v), true);
+	return vsim_xfer16(dev, asid, addr, &v, true);
 }
 
 static int vsim_add_seg(struct vsim_req *req, u64 addr, u32 len, bool write)
