@@ -23,6 +23,17 @@ int batch_run(const char *file, bool force, bool json, bool pretty);
 /* Features as names; @dev_id selects the device-specific names (1 net, 19 vsock). */
 void print_features(const char *name, uint64_t f, unsigned int dev_id);
 
+/*
+ * Keyword values of user serve and vduse serve (args.c): a decimal number
+ * in [min, max]; bytes with an optional K, M or G (powers of 1024); each 0
+ * or -EINVAL.  arg_duplicate() prints the error for a keyword given twice
+ * and returns -EINVAL.
+ */
+int arg_num(const char *s, unsigned long long min, unsigned long long max,
+	    unsigned long long *v);
+int arg_size(const char *s, unsigned long long *v);
+int arg_duplicate(const char *kw, const char *val);
+
 /* Exact keyword match, as iproute2. */
 static inline bool matches(const char *arg, const char *kw)
 {

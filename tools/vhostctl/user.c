@@ -97,48 +97,6 @@ static const char *socket_path(const char *arg)
 	return p;
 }
 
-static int parse_num(const char *s, unsigned long long min, unsigned long long max,
-		     unsigned long long *v)
-{
-	char *end;
-
-	if (!*s || s[0] == '-' || s[0] == '+')
-		return -EINVAL;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	if (*end || errno || *v < min || *v > max)
-		return -EINVAL;
-	return 0;
-}
-
-/* Bytes, with an optional K, M or G (powers of 1024). */
-static int parse_size(const char *s, unsigned long long *v)
-{
-	unsigned int shift = 0;
-	char *end;
-
-	if (!*s || s[0] == '-' || s[0] == '+')
-		return -EINVAL;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	if (*end == 'K' || *end == 'k')
-		shift = 10;
-	else if (*end == 'M')
-		shift = 20;
-	else if (*end == 'G')
-		shift = 30;
-	else if (*end)
-		return -EINVAL;
-	if (shift && end[1])
-		return -EINVAL;
-	if (*v > (~0ULL >> shift))
-		return -EINVAL;
-	*v <<= shift;
-	return 0;
-}
-
 static int parse_mac(const char *s, uint8_t *m)
 {
 	unsigned int b[6];
@@ -381,12 +339,6 @@ struct serve_args {
 	bool read_only;
 };
 
-static int duplicate(const char *kw, const char *val)
-{
-	fprintf(stderr, "Error: duplicate \"%s\": \"%s\" is the second value.\n", kw, val);
-	return -EINVAL;
-}
-
 static int only_for(const char *kw, const char *type)
 {
 	fprintf(stderr, "Option \"%s\" is valid only for %s\n", kw, type);
@@ -471,9 +423,9 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
 			unsigned int max = a->net ? NET_MAX_PAIRS : BLK_MAX_QUEUES;
 
 			if (seen_queues)
-				return duplicate(kw, val);
+				return arg_duplicate(kw, val);
 			seen_queues = true;
-			if (parse_num(val, 1, max, &n)) {
+			if (arg_num(val, 1, max, &n)) {
 				fprintf(stderr, "Invalid queues \"%s\" (%s: 1 to %u)\n", val,
 					a->net ? "net" : "blk", max);
 				return -EINVAL;
@@ -481,9 +433,9 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
 			a->queues = (unsigned int)n;
 		} else if (matches(kw, "stats")) {
 			if (seen_stats)
-				return duplicate(kw, val);
+				return arg_duplicate(kw, val);
 			seen_stats = true;
-			if (parse_num(val, 1, STATS_MAX_SECS, &n)) {
+			if (arg_num(val, 1, STATS_MAX_SECS, &n)) {
 				fprintf(stderr, "Invalid stats \"%s\" (seconds, 1 to %u)\n", val,
 					STATS_MAX_SECS);
 				return -EINVAL;
@@ -493,7 +445,7 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
 			if (!a->net)
 				return only_for(kw, "net");
 			if (seen_mac)
-				return duplicate(kw, val);
+				return arg_duplicate(kw, val);
 			seen_mac = true;
 			if (parse_mac(val, a->mac)) {
 				fprintf(stderr, "Invalid MAC address \"%s\"\n", val);
@@ -503,7 +455,7 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
 			if (a->net)
 				return only_for(kw, "blk");
 			if (a->file)
-				return duplicate(kw, val);
+				return arg_duplicate(kw, val);
 			if (!*val) {
 				fprintf(stderr, "Invalid file \"\"\n");
 				return -EINVAL;
@@ -513,9 +465,9 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
 			if (a->net)
 				return only_for(kw, "blk");
 			if (seen_size)
-				return duplicate(kw, val);
+				return arg_duplicate(kw, val);
 			seen_size = true;
-			if (parse_size(val, &n) || !n || n % 512) {
+			if (arg_size(val, &n) || !n || n % 512) {
 				fprintf(stderr, "Invalid size \"%s\" (bytes, a multiple of 512)\n",
 					val);
 				return -EINVAL;

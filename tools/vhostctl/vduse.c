@@ -49,54 +49,6 @@ static void vduse_usage(FILE *f)
 		"       queue_size N   largest ring, a power of two up to 32768; default 256\n");
 }
 
-static int parse_num(const char *s, unsigned long long min, unsigned long long max,
-		     unsigned long long *v)
-{
-	char *end;
-
-	if (!*s || s[0] == '-' || s[0] == '+')
-		return -EINVAL;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	if (*end || errno || *v < min || *v > max)
-		return -EINVAL;
-	return 0;
-}
-
-/* Bytes, with an optional K, M or G (powers of 1024). */
-static int parse_size(const char *s, unsigned long long *v)
-{
-	unsigned int shift = 0;
-	char *end;
-
-	if (!*s || s[0] == '-' || s[0] == '+')
-		return -EINVAL;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	if (*end == 'K' || *end == 'k')
-		shift = 10;
-	else if (*end == 'M')
-		shift = 20;
-	else if (*end == 'G')
-		shift = 30;
-	else if (*end)
-		return -EINVAL;
-	if (shift && end[1])
-		return -EINVAL;
-	if (*v > (~0ULL >> shift))
-		return -EINVAL;
-	*v <<= shift;
-	return 0;
-}
-
-static int duplicate(const char *kw, const char *val)
-{
-	fprintf(stderr, "Error: duplicate \"%s\": \"%s\" is the second value.\n", kw, val);
-	return -EINVAL;
-}
-
 static bool takes_value(const char *kw)
 {
 	return matches(kw, "name") || matches(kw, "file") || matches(kw, "size") ||
@@ -146,7 +98,7 @@ static int serve_parse(int argc, char **argv, struct vduse_args *a)
 		i++;
 		if (matches(kw, "name")) {
 			if (a->name)
-				return duplicate(kw, val);
+				return arg_duplicate(kw, val);
 			if (!*val || strlen(val) > NAME_MAX_LEN || strchr(val, '/') ||
 			    val[0] == '.' || !strcmp(val, "control")) {
 				fprintf(stderr, "Invalid name \"%s\" (1 to %u bytes, no \"/\", "
@@ -156,7 +108,7 @@ static int serve_parse(int argc, char **argv, struct vduse_args *a)
 			a->name = val;
 		} else if (matches(kw, "file")) {
 			if (a->file)
-				return duplicate(kw, val);
+				return arg_duplicate(kw, val);
 			if (!*val) {
 				fprintf(stderr, "Invalid file \"\"\n");
 				return -EINVAL;
@@ -164,9 +116,9 @@ static int serve_parse(int argc, char **argv, struct vduse_args *a)
 			a->file = val;
 		} else if (matches(kw, "size")) {
 			if (seen_size)
-				return duplicate(kw, val);
+				return arg_duplicate(kw, val);
 			seen_size = true;
-			if (parse_size(val, &n) || !n || n % 512) {
+			if (arg_size(val, &n) || !n || n % 512) {
 				fprintf(stderr, "Invalid size \"%s\" (bytes, a multiple of 512)\n",
 					val);
 				return -EINVAL;
@@ -174,9 +126,9 @@ static int serve_parse(int argc, char **argv, struct vduse_args *a)
 			a->size = n;
 		} else if (matches(kw, "queues")) {
 			if (seen_queues)
-				return duplicate(kw, val);
+				return arg_duplicate(kw, val);
 			seen_queues = true;
-			if (parse_num(val, 1, BLK_MAX_QUEUES, &n)) {
+			if (arg_num(val, 1, BLK_MAX_QUEUES, &n)) {
 				fprintf(stderr, "Invalid queues \"%s\" (1 to %u)\n", val,
 					BLK_MAX_QUEUES);
 				return -EINVAL;
@@ -184,9 +136,9 @@ static int serve_parse(int argc, char **argv, struct vduse_args *a)
 			a->queues = (unsigned int)n;
 		} else {
 			if (seen_qsize)
-				return duplicate(kw, val);
+				return arg_duplicate(kw, val);
 			seen_qsize = true;
-			if (parse_num(val, 4, QSIZE_MAX, &n) || (n & (n - 1))) {
+			if (arg_num(val, 4, QSIZE_MAX, &n) || (n & (n - 1))) {
 				fprintf(stderr, "Invalid queue_size \"%s\" (a power of two, "
 						"4 to %u)\n", val, QSIZE_MAX);
 				return -EINVAL;
