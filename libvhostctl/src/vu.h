@@ -237,6 +237,8 @@ vhc_be_handler vhc_be_get_features, vhc_be_set_features, vhc_be_get_protocol_fea
 	vhc_be_set_status, vhc_be_get_status, vhc_be_get_inflight_fd, vhc_be_set_inflight_fd,
 	vhc_be_set_device_state_fd, vhc_be_check_device_state, vhc_be_set_log_base,
 	vhc_be_set_log_fd;
+/* vu_backend_postcopy.c */
+vhc_be_handler vhc_be_postcopy_advise, vhc_be_postcopy_listen, vhc_be_postcopy_end;
 
 /* vu_wire.c */
 const struct vhc_vu_req_info *vhc_vu_req_info(uint32_t req);

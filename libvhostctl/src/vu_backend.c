@@ -271,8 +271,12 @@ VHC_EXPORT struct vhostctl_vu_backend *vhostctl_vu_backend_new(const struct vhos
 		be->features |= VHC_BIT(VHC_F_LOG_ALL);
 	if (!be->o.config_len)
 		be->proto &= ~VHC_BIT(VHOSTCTL_VU_PF_CONFIG);
+	/* Postcopy needs a userfaultfd: privileges or /dev/userfaultfd access. */
+	if ((be->proto & VHC_BIT(VHOSTCTL_VU_PF_PAGEFAULT)) && !vhc_be_postcopy_usable())
+		be->proto &= ~VHC_BIT(VHOSTCTL_VU_PF_PAGEFAULT);
 	be->listen_fd = be->conn_fd = be->chan_fd = be->infl_fd = be->state_fd = -1;
 	be->dlog.fd = -1;
+	be->pc_uffd = -1;
 	be->dlog.map = &be->map;
 	for (unsigned int i = 0; i < VHC_VU_MAX_QUEUES; i++)
 		be->qs[i].kick_fd = be->qs[i].call_fd = be->qs[i].err_fd = -1;

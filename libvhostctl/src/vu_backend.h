@@ -29,7 +29,8 @@
 	 VHC_BIT(VHOSTCTL_VU_PF_INFLIGHT_SHMFD) |                               \
 	 VHC_BIT(VHOSTCTL_VU_PF_RESET_DEVICE) |                                 \
 	 VHC_BIT(VHOSTCTL_VU_PF_CONFIGURE_MEM_SLOTS) |                          \
-	 VHC_BIT(VHOSTCTL_VU_PF_STATUS) | VHC_BIT(VHOSTCTL_VU_PF_DEVICE_STATE))
+	 VHC_BIT(VHOSTCTL_VU_PF_STATUS) | VHC_BIT(VHOSTCTL_VU_PF_DEVICE_STATE) | \
+	 VHC_BIT(VHOSTCTL_VU_PF_PAGEFAULT))
 #define BE_RING_FEATURES                                                       \
 	(VHC_BIT(VHC_F_VERSION_1) | VHC_BIT(VHC_F_EVENT_IDX) |                 \
 	 VHC_BIT(VHC_F_INDIRECT_DESC) | VHC_BIT(VHC_F_RING_PACKED) |           \
@@ -99,6 +100,9 @@ struct vhostctl_vu_backend {
 	char last_error[128];
 
 	const struct vhc_vu_class *cls;	/* a ready-made device's, or NULL */
+
+	int pc_uffd;		/* POSTCOPY_ADVISE's userfaultfd, or -1 */
+	bool pc_listening;	/* POSTCOPY_LISTEN: mappings registered with it */
 };
 
 
@@ -157,5 +161,10 @@ int vhc_be_handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 int vhc_be_reply_u64(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, uint64_t v);
 void vhc_be_session_end(struct vhostctl_vu_backend *be);
 void vhc_be_log_check_missed(struct vhostctl_vu_backend *be);
+
+/* vu_backend_postcopy.c */
+bool vhc_be_postcopy_usable(void);
+void vhc_be_postcopy_drop(struct vhostctl_vu_backend *be);
+int vhc_be_postcopy_mem_reply(struct vhc_be_req *c);
 
 #endif /* VHOSTCTL_VU_BACKEND_H */

@@ -347,6 +347,7 @@ static void device_reset(struct vhostctl_vu_backend *be)
 void vhc_be_session_end(struct vhostctl_vu_backend *be)
 {
 	device_reset(be);
+	vhc_be_postcopy_drop(be);
 	unmap_all(be);
 	/* The inflight region stays with the frontend; our mapping of it goes. */
 	inflight_drop(be);
@@ -475,7 +476,9 @@ int vhc_be_set_mem_table(struct vhc_be_req *c)
 		}
 	}
 	vhc_vu_msg_close_fds(m);
-	return remap_queues(be);
+	r = remap_queues(be);
+	/* While postcopy listens, the reply carries our addresses. */
+	return r || !be->pc_listening ? r : vhc_be_postcopy_mem_reply(c);
 }
 
 int vhc_be_add_mem_reg(struct vhc_be_req *c)
@@ -485,6 +488,11 @@ int vhc_be_add_mem_reg(struct vhc_be_req *c)
 	int fd = c->fd;
 	int r;
 
+	if (be->pc_listening) {
+		snprintf(c->why, c->wl, "ADD_MEM_REG while postcopy listens: unsupported, "
+			 "send SET_MEM_TABLE");
+		return -EPROTO;
+	}
 	r = map_region(be, &m->p.one.r, fd);
 	if (r) {
 		snprintf(c->why, c->wl, "ADD_MEM_REG gpa 0x%llx size 0x%llx: %s",

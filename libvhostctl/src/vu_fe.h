@@ -12,6 +12,8 @@
 
 #define FD_UNSET (-2)
 
+struct vu_fe_pc;
+
 struct fe_vring {
 	unsigned int num;
 	struct vhc_vu_addr addr;
@@ -52,6 +54,7 @@ struct vu_fe {
 	int log_efd;		/* SET_LOG_FD's, FD_UNSET if never sent */
 	bool status_set;
 	uint8_t status;
+	struct vu_fe_pc *pc;	/* postcopy (vu_frontend_postcopy.c), or NULL */
 };
 
 static inline struct vu_fe *fe_of(struct vhostctl_dev *dev)
@@ -74,6 +77,11 @@ int vhc_fe_call(struct vhostctl_dev *dev, uint32_t req, const void *payload, uin
 int vhc_fe_get_u64(struct vhostctl_dev *dev, uint32_t req, uint64_t *v);
 int vhc_fe_connect(struct vu_fe *fe);
 int vhc_fe_handshake(struct vhostctl_dev *dev);
+void vhc_fe_break(struct vhostctl_dev *dev);
+
+/* vu_frontend_postcopy.c */
+void vhc_fe_postcopy_drop(struct vu_fe *fe);
+bool vhc_fe_postcopy_listening(const struct vu_fe *fe);
 
 /* vu_frontend_mem.c: guest memory */
 int vhc_fe_set_regions(struct vhostctl_dev *dev, const struct vhostctl_vu_region *regs,

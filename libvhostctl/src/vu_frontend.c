@@ -35,7 +35,8 @@
 
 /* Negotiated only when the caller names them in opts.protocol_features. */
 #define FE_OPT_IN_FEATURES                                                     \
-	(VHC_BIT(VHOSTCTL_VU_PF_INBAND_NOTIFICATIONS) | VHC_BIT(VHOSTCTL_VU_PF_CROSS_ENDIAN))
+	(VHC_BIT(VHOSTCTL_VU_PF_INBAND_NOTIFICATIONS) | VHC_BIT(VHOSTCTL_VU_PF_CROSS_ENDIAN) | \
+	 VHC_BIT(VHOSTCTL_VU_PF_PAGEFAULT))
 
 
 /*
@@ -52,6 +53,11 @@ static void fe_break(struct vhostctl_dev *dev)
 	fe->broken = true;
 	shutdown(dev->fd, SHUT_RDWR);
 	vhc_log(dev, VHOSTCTL_LOG_ERR, "vhost-user connection closed; vhostctl_vu_reconnect() to go on");
+}
+
+void vhc_fe_break(struct vhostctl_dev *dev)
+{
+	fe_break(dev);
 }
 
 int vhc_fe_send(struct vhostctl_dev *dev, struct vhc_vu_msg *m, const int *fds,

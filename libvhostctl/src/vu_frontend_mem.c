@@ -101,6 +101,9 @@ int vhc_fe_set_regions(struct vhostctl_dev *dev, const struct vhostctl_vu_region
 	for (unsigned int i = 0; i < n; i++)
 		if (regs[i].fd < 0 || !regs[i].size)
 			return -EINVAL;
+	/* The backend's addresses recorded for postcopy hold until POSTCOPY_END. */
+	if (vhc_fe_postcopy_listening(fe))
+		return -EBUSY;
 	max = fe_max_slots(dev);
 	if (max < 0)
 		return max;

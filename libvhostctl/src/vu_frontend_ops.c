@@ -303,6 +303,7 @@ static void vu_destroy(struct vhostctl_dev *dev)
 		close(fe->chan);
 	if (fe->infl_fd >= 0)
 		close(fe->infl_fd);
+	vhc_fe_postcopy_drop(fe);
 	free(fe->regions);
 	free(fe->path);
 	free(fe);
@@ -349,6 +350,8 @@ VHC_EXPORT int vhostctl_vu_reconnect(struct vhostctl_dev *dev)
 	close(dev->fd);
 	dev->fd = fd;
 	fe->broken = false;
+	/* The userfaultfd was the old backend's. */
+	vhc_fe_postcopy_drop(fe);
 	r = vhc_fe_handshake(dev);
 	if (r)
 		return vhc_ret(r);

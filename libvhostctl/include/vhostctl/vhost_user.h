@@ -294,6 +294,123 @@ VHOSTCTL_API int vhostctl_vu_inband_calls(struct vhostctl_dev *dev, unsigned int
 VHOSTCTL_API int vhostctl_vu_set_vring_endian(struct vhostctl_dev *dev, unsigned int index,
 					      int big_endian);
 
+/*
+ * Postcopy migration (PAGEFAULT), the destination's side: the backend's
+ * guest memory faults on pages not yet migrated, and this frontend places
+ * each from the migration stream (UFFDIO_COPY into the backend).
+ * PAGEFAULT is never negotiated by default: name it in
+ * opts.protocol_features.  The sequence: vhostctl_vu_postcopy_advise(),
+ * vhostctl_vu_postcopy_listen(), vhostctl_vu_postcopy_serve() whenever
+ * vhostctl_vu_postcopy_fd() is readable, vhostctl_vu_postcopy_end().
+ */
+
+/**
+ * typedef vhostctl_vu_page_fn - the contents of one guest page
+ * @ctx: the @ctx of struct vhostctl_vu_postcopy_opts
+ * @gpa: guest physical address of the page
+ * @page: where to write it
+ * @len: its size (the page size)
+ *
+ * Return: 0, or a negative errno: the fault is not served and
+ * vhostctl_vu_postcopy_serve() fails with it.
+ */
+typedef int (*vhostctl_vu_page_fn)(void *ctx, uint64_t gpa, void *page, size_t len);
+
+/**
+ * struct vhostctl_vu_postcopy_opts - where faulting pages come from
+ * @sz: sizeof(struct vhostctl_vu_postcopy_opts)
+ * @page: fills a page; when NULL, pages are copied from @source
+ * @ctx: passed to @page
+ * @source: guest memory as the migration source had it, indexed by guest
+ *          physical address (byte @gpa of guest memory is @source[@gpa])
+ * @source_size: its size; pages past it are zero
+ */
+struct vhostctl_vu_postcopy_opts {
+	size_t sz;
+	vhostctl_vu_page_fn page;
+	void *ctx;
+	const void *source;
+	uint64_t source_size;
+};
+
+/**
+ * vhostctl_vu_postcopy_advise() - POSTCOPY_ADVISE: take the backend's userfaultfd
+ * @dev: a vhost-user handle with PAGEFAULT negotiated
+ *
+ * The backend opens a userfaultfd over its own memory and hands it over;
+ * the handle keeps it until vhostctl_vu_postcopy_end() or close.
+ * Migration is still in precopy: nothing faults yet.
+ *
+ * Return: 0, -EOPNOTSUPP without PAGEFAULT, -EALREADY when advised already,
+ * -EPROTO when the reply carries no userfaultfd, or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_postcopy_advise(struct vhostctl_dev *dev);
+
+/**
+ * vhostctl_vu_postcopy_listen() - POSTCOPY_LISTEN: switch to postcopy
+ * @dev: a vhost-user handle, advised, with its memory table set (at most 8
+ *       regions)
+ * @opts: where page contents come from; required
+ *
+ * Sends POSTCOPY_LISTEN (the backend registers its regions), then the
+ * memory table again as SET_MEM_TABLE: the backend answers with where
+ * each region starts in its address space (recorded here to translate its
+ * faults) and this call acknowledges it.  From here on the backend blocks
+ * on every page that is not present until vhostctl_vu_postcopy_serve()
+ * places it; guest memory must not be written through this process before
+ * its page was served.  The memory table cannot change until
+ * vhostctl_vu_postcopy_end().
+ *
+ * Return: 0, -EINVAL without @opts or a memory table, -EALREADY when
+ * listening already, -EPROTO (handle advised?) for a call out of order or a
+ * bad reply, -E2BIG for more than 8 regions, or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_postcopy_listen(struct vhostctl_dev *dev,
+					     const struct vhostctl_vu_postcopy_opts *opts);
+
+/**
+ * vhostctl_vu_postcopy_fd() - the userfaultfd to poll
+ * @dev: a vhost-user handle, advised
+ *
+ * Readable when the backend waits for a page.  Owned by the handle.
+ *
+ * Return: the fd, -EPROTO when not advised, or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_postcopy_fd(struct vhostctl_dev *dev);
+
+/**
+ * vhostctl_vu_postcopy_serve() - place the pages the backend waits for
+ * @dev: a vhost-user handle, listening
+ * @timeout_ms: how long to wait for a fault; 0: do not wait; -1: forever
+ *
+ * Reads the pending faults, translates each backend address through the
+ * addresses recorded by vhostctl_vu_postcopy_listen() to a guest physical
+ * address, fills the page (opts.page or opts.source) and copies it into
+ * the backend (UFFDIO_COPY), which wakes it.  A page already present is
+ * only woken.  Unlike the other calls, this one may run in another thread
+ * than the rest of the handle's calls (a backend may fault while this
+ * thread waits for its reply), from vhostctl_vu_postcopy_listen()'s return
+ * until vhostctl_vu_postcopy_end() is called.
+ *
+ * Return: pages served (0 when none came in time), -EPROTO when not
+ * listening, -EFAULT for a fault outside guest memory, the error of
+ * opts.page, or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_postcopy_serve(struct vhostctl_dev *dev, int timeout_ms);
+
+/**
+ * vhostctl_vu_postcopy_end() - POSTCOPY_END: migration complete
+ * @dev: a vhost-user handle, advised
+ *
+ * The backend unregisters its memory and closes its userfaultfd; so does
+ * the handle.  Every page must have been served (or the backend faults in
+ * zero pages from here on).
+ *
+ * Return: 0, -EPROTO when not advised, -EIO when the backend reports a
+ * failure, or -errno.
+ */
+VHOSTCTL_API int vhostctl_vu_postcopy_end(struct vhostctl_dev *dev);
+
 /**
  * vhostctl_vu_device_state() - save or load the backend's state (DEVICE_STATE)
  * @dev: a vhost-user handle, every ring stopped

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR BSD-2-Clause
+/*
+ * vhost-user backend, postcopy migration (PAGEFAULT): POSTCOPY_ADVISE
+ * opens a userfaultfd and hands it to the frontend; POSTCOPY_LISTEN
+ * registers every mapped region with it (missing pages), and a memory
+ * table received while listening is registered too, answered with our
+ * mapping addresses and acknowledged by the frontend before anything is
+ * touched; POSTCOPY_END unregisters and closes it.  From LISTEN on, a ring
+ * or buffer access to a page the frontend has not placed yet blocks the
+ * dispatch thread until the frontend serves the fault (UFFDIO_COPY).
+ *
+ * The order is the peer's to get right and ours to check: LISTEN before
+ * ADVISE, ADVISE twice, LISTEN twice, END without ADVISE end the
+ * connection with the reason, and no fd survives the session.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+
+#include "vu_backend.h"
+
+/* How long the frontend may take to acknowledge our mapping addresses. */
+#define PC_ACK_TIMEOUT_MS 5000
+
+/*
+ * A userfaultfd for our own mm that also reports faults the kernel takes
+ * for us (a read() into guest memory), on shared memory and hugetlbfs.
+ * The system call needs CAP_SYS_PTRACE or vm.unprivileged_userfaultfd;
+ * /dev/userfaultfd (Linux 6.1) is the other door.
+ */
+static int uffd_open(void)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_MISSING_HUGETLBFS,
+	};
+	int fd, dev, e;
+
+	fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		e = errno;
+		dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+		if (dev < 0)
+			return -e;
+		fd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
+		e = errno;
+		close(dev);
+		if (fd < 0)
+			return -e;
+	}
+	if (ioctl(fd, UFFDIO_API, &api) < 0) {
+		e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static size_t page_up(size_t len)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (len + pg - 1) & ~(pg - 1);
+}
+
+/* Register every mapping for missing-page faults. */
+static int register_all(struct vhostctl_vu_backend *be, char *why, size_t wl)
+{
+	for (unsigned int i = 0; i < be->nmaps; i++) {
+		struct uffdio_register reg = {
+			.range = { .start = (uintptr_t)be->maps[i].base,
+				   .len = page_up(be->maps[i].len) },
+			.mode = UFFDIO_REGISTER_MODE_MISSING,
+		};
+
+		if (ioctl(be->pc_uffd, UFFDIO_REGISTER, &reg) < 0) {
+			snprintf(why, wl, "postcopy: cannot register region at gpa 0x%llx "
+				 "(%zu bytes): %s", (unsigned long long)be->maps[i].gpa,
+				 be->maps[i].len, strerror(errno));
+			return -EPROTO;
+		}
+		be_log(be, VHOSTCTL_LOG_DEBUG, "postcopy: region at gpa 0x%llx registered, "
+		       "%zu bytes at %p", (unsigned long long)be->maps[i].gpa, be->maps[i].len,
+		       be->maps[i].base);
+	}
+	return 0;
+}
+
+static void unregister_all(struct vhostctl_vu_backend *be)
+{
+	for (unsigned int i = 0; i < be->nmaps; i++) {
+		struct uffdio_range r = { .start = (uintptr_t)be->maps[i].base,
+					  .len = page_up(be->maps[i].len) };
+
+		ioctl(be->pc_uffd, UFFDIO_UNREGISTER, &r);
+	}
+}
+
+void vhc_be_postcopy_drop(struct vhostctl_vu_backend *be)
+{
+	if (be->pc_uffd >= 0 && be->pc_listening)
+		unregister_all(be);
+	close_fd(&be->pc_uffd);
+	be->pc_listening = false;
+}
+
+int vhc_be_postcopy_advise(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	int fd;
+
+	if (be->pc_uffd >= 0) {
+		snprintf(c->why, c->wl, "POSTCOPY_ADVISE twice");
+		return -EPROTO;
+	}
+	fd = uffd_open();
+	if (fd < 0) {
+		snprintf(c->why, c->wl, "POSTCOPY_ADVISE: no userfaultfd: %s", strerror(-fd));
+		return -EPROTO;
+	}
+	be->pc_uffd = fd;
+	c->m->hdr.flags = VHC_VU_VERSION | VHC_VU_REPLY;
+	c->m->hdr.size = 0;
+	be_log(be, VHOSTCTL_LOG_DEBUG, "reply POSTCOPY_ADVISE size 0 fds 1");
+	if (vhc_vu_send_fds(be->conn_fd, c->m, &fd, 1) < 0) {
+		snprintf(c->why, c->wl, "POSTCOPY_ADVISE: cannot send the userfaultfd");
+		return -EPROTO;
+	}
+	be_log(be, VHOSTCTL_LOG_INFO, "postcopy advised: userfaultfd given to the frontend");
+	return 1;
+}
+
+int vhc_be_postcopy_listen(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	int r;
+
+	if (be->pc_uffd < 0) {
+		snprintf(c->why, c->wl, "POSTCOPY_LISTEN before POSTCOPY_ADVISE");
+		return -EPROTO;
+	}
+	if (be->pc_listening) {
+		snprintf(c->why, c->wl, "POSTCOPY_LISTEN twice");
+		return -EPROTO;
+	}
+	r = register_all(be, c->why, c->wl);
+	if (r)
+		return r;
+	be->pc_listening = true;
+	be_log(be, VHOSTCTL_LOG_INFO, "postcopy listening: %u regions registered", be->nmaps);
+	return 0;
+}
+
+int vhc_be_postcopy_end(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+
+	if (be->pc_uffd < 0) {
+		snprintf(c->why, c->wl, "POSTCOPY_END without POSTCOPY_ADVISE (or twice)");
+		return -EPROTO;
+	}
+	vhc_be_postcopy_drop(be);
+	be_log(be, VHOSTCTL_LOG_INFO, "postcopy ended");
+	return vhc_be_reply_u64(be, c->m, 0) ?: 1;
+}
+
+/*
+ * SET_MEM_TABLE while listening, after the regions are mapped: register
+ * them, answer with where each region starts in our address space (no
+ * NEED_REPLY: this is the reply), and wait for the frontend's
+ * acknowledgement (a SET_MEM_TABLE carrying a u64 0, or nothing) before
+ * anything may touch the memory: until then the frontend cannot serve a
+ * fault.
+ */
+int vhc_be_postcopy_mem_reply(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	struct vhc_vu_msg *m = c->m, ack;
+	struct vhc_vu_mem *mem = &m->p.mem;
+	char why[120] = "";
+	int r;
+
+	r = register_all(be, c->why, c->wl);
+	if (r)
+		return r;
+	for (unsigned int i = 0; i < mem->nregions; i++) {
+		void *host = vhc_memmap_gpa(&be->map, mem->r[i].gpa, mem->r[i].size);
+
+		if (!host) {
+			snprintf(c->why, c->wl, "postcopy SET_MEM_TABLE: region %u not mapped", i);
+			return -EPROTO;
+		}
+		mem->r[i].uaddr = (uintptr_t)host;
+	}
+	m->hdr.flags = VHC_VU_VERSION | VHC_VU_REPLY;
+	be_log(be, VHOSTCTL_LOG_DEBUG, "reply SET_MEM_TABLE (postcopy) size %u regions %u",
+	       m->hdr.size, mem->nregions);
+	if (vhc_vu_send_fds(be->conn_fd, m, NULL, 0) < 0) {
+		snprintf(c->why, c->wl, "postcopy SET_MEM_TABLE: cannot send our addresses");
+		return -EPROTO;
+	}
+	r = vhc_vu_recv(be->conn_fd, &ack, PC_ACK_TIMEOUT_MS, why, sizeof(why));
+	if (r) {
+		snprintf(c->why, c->wl, "postcopy SET_MEM_TABLE: no acknowledgement: %s",
+			 why[0] ? why : strerror(-r));
+		return -EPROTO;
+	}
+	vhc_vu_msg_close_fds(&ack);
+	if (ack.hdr.request != VHC_VU_SET_MEM_TABLE || (ack.hdr.flags & VHC_VU_REPLY) ||
+	    (ack.hdr.size != 0 && ack.hdr.size != 8) || (ack.hdr.size == 8 && ack.p.u64)) {
+		snprintf(c->why, c->wl, "postcopy SET_MEM_TABLE: bad acknowledgement "
+			 "(request %u size %u value %llu)", ack.hdr.request, ack.hdr.size,
+			 ack.hdr.size == 8 ? (unsigned long long)ack.p.u64 : 0ull);
+		return -EPROTO;
+	}
+	be_log(be, VHOSTCTL_LOG_INFO, "postcopy: %u regions registered, frontend ready",
+	       mem->nregions);
+	return 1;
+}
+
+/* PAGEFAULT is offered only where a userfaultfd can be had. */
+bool vhc_be_postcopy_usable(void)
+{
+	int fd = uffd_open();
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
