@@ -90,8 +90,8 @@ VHOSTCTL_API const char *vhostctl_vu_protocol_feature_name(unsigned int bit);
  *          decides.
  * @protocol_features: protocol features to negotiate at most; 0 means every
  *                     one the library implements, except
- *                     INBAND_NOTIFICATIONS and CROSS_ENDIAN, negotiated
- *                     only when named
+ *                     INBAND_NOTIFICATIONS, CROSS_ENDIAN and PAGEFAULT,
+ *                     negotiated only when named
  * @timeout_ms: how long to wait for the backend (connect retries, accept,
  *              each reply); 0 means 5000
  */
@@ -361,9 +361,10 @@ VHOSTCTL_API int vhostctl_vu_postcopy_advise(struct vhostctl_dev *dev);
  * its page was served.  The memory table cannot change until
  * vhostctl_vu_postcopy_end().
  *
- * Return: 0, -EINVAL without @opts or a memory table, -EALREADY when
- * listening already, -EPROTO (handle advised?) for a call out of order or a
- * bad reply, -E2BIG for more than 8 regions, or -errno.
+ * Return: 0, -EINVAL without @opts or a memory table, -EPROTO when not
+ * advised or for a malformed reply, -EALREADY when listening already,
+ * -E2BIG for more than 8 regions, -EIO when the backend refused LISTEN, or
+ * -errno.
  */
 VHOSTCTL_API int vhostctl_vu_postcopy_listen(struct vhostctl_dev *dev,
 					     const struct vhostctl_vu_postcopy_opts *opts);
@@ -469,6 +470,8 @@ typedef int (*vhostctl_vu_queue_fn)(struct vhostctl_vu_backend *be, unsigned int
  *            @no_features masks them
  * @no_features: feature bits never to offer
  * @protocol_features: protocol features to offer at most; 0: all we implement
+ *                     (PAGEFAULT only where a userfaultfd can be opened:
+ *                     root, or access to /dev/userfaultfd)
  * @num_queues: the queue count, 1..64
  * @max_queue_size: largest ring accepted, 0: 32768
  * @config: initial config space, copied; may be NULL
