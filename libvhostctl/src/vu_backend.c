@@ -193,6 +193,9 @@ static void run_queue(struct vhostctl_vu_backend *be, unsigned int i)
 	vq->more = false;
 	if (!vq->started || !vq->enabled || !vq->q || !be->o.queue || vq->broken)
 		return;
+	/* Postcopy: the frontend has not taken our addresses yet; its ack restarts us. */
+	if (be->pc_await_ack)
+		return;
 	/* A handler may take buffers from other queues too (net: TX from an RX kick). */
 	for (unsigned int j = 0; j < be->o.num_queues; j++)
 		if (be->qs[j].q)

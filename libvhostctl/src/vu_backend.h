@@ -103,6 +103,7 @@ struct vhostctl_vu_backend {
 
 	int pc_uffd;		/* POSTCOPY_ADVISE's userfaultfd, or -1 */
 	bool pc_listening;	/* POSTCOPY_LISTEN: mappings registered with it */
+	bool pc_await_ack;	/* our addresses sent: no memory access before the ack */
 };
 
 
@@ -166,5 +167,6 @@ void vhc_be_log_check_missed(struct vhostctl_vu_backend *be);
 bool vhc_be_postcopy_usable(void);
 void vhc_be_postcopy_drop(struct vhostctl_vu_backend *be);
 int vhc_be_postcopy_mem_reply(struct vhc_be_req *c);
+int vhc_be_postcopy_ack(struct vhc_be_req *c);
 
 #endif /* VHOSTCTL_VU_BACKEND_H */

@@ -22,9 +22,6 @@
 
 #include "vu_backend.h"
 
-/* How long the frontend may take to acknowledge our mapping addresses. */
-#define PC_ACK_TIMEOUT_MS 5000
-
 /*
  * A userfaultfd for our own mm that also reports faults the kernel takes
  * for us (a read() into guest memory), on shared memory and hugetlbfs.
@@ -105,6 +102,7 @@ void vhc_be_postcopy_drop(struct vhostctl_vu_backend *be)
 		unregister_all(be);
 	close_fd(&be->pc_uffd);
 	be->pc_listening = false;
+	be->pc_await_ack = false;
 }
 
 int vhc_be_postcopy_advise(struct vhc_be_req *c)
@@ -169,18 +167,18 @@ int vhc_be_postcopy_end(struct vhc_be_req *c)
 
 /*
  * SET_MEM_TABLE while listening, after the regions are mapped: register
- * them, answer with where each region starts in our address space (no
- * NEED_REPLY: this is the reply), and wait for the frontend's
- * acknowledgement (a SET_MEM_TABLE carrying a u64 0, or nothing) before
- * anything may touch the memory: until then the frontend cannot serve a
- * fault.
+ * them and answer with where each region starts in our address space (no
+ * NEED_REPLY: this is the reply).  Until the frontend acknowledges it
+ * nothing may touch the memory (the frontend cannot place a page before it
+ * knows our addresses): the queues wait, and the next message must be the
+ * acknowledgement.  Waiting in the event loop rather than here keeps a
+ * frontend that never answers from holding the dispatch thread.
  */
 int vhc_be_postcopy_mem_reply(struct vhc_be_req *c)
 {
 	struct vhostctl_vu_backend *be = c->be;
-	struct vhc_vu_msg *m = c->m, ack;
+	struct vhc_vu_msg *m = c->m;
 	struct vhc_vu_mem *mem = &m->p.mem;
-	char why[120] = "";
 	int r;
 
 	r = register_all(be, c->why, c->wl);
@@ -202,22 +200,33 @@ int vhc_be_postcopy_mem_reply(struct vhc_be_req *c)
 		snprintf(c->why, c->wl, "postcopy SET_MEM_TABLE: cannot send our addresses");
 		return -EPROTO;
 	}
-	r = vhc_vu_recv(be->conn_fd, &ack, PC_ACK_TIMEOUT_MS, why, sizeof(why));
-	if (r) {
-		snprintf(c->why, c->wl, "postcopy SET_MEM_TABLE: no acknowledgement: %s",
-			 why[0] ? why : strerror(-r));
-		return -EPROTO;
-	}
-	vhc_vu_msg_close_fds(&ack);
-	if (ack.hdr.request != VHC_VU_SET_MEM_TABLE || (ack.hdr.flags & VHC_VU_REPLY) ||
-	    (ack.hdr.size != 0 && ack.hdr.size != 8) || (ack.hdr.size == 8 && ack.p.u64)) {
+	be->pc_await_ack = true;
+	return 1;
+}
+
+/*
+ * The message after our postcopy SET_MEM_TABLE reply: the frontend's
+ * acknowledgement, a SET_MEM_TABLE whose u64 is 0 (no regions, no fds).
+ * Then the queues may run again: each started one looks at its ring.
+ */
+int vhc_be_postcopy_ack(struct vhc_be_req *c)
+{
+	struct vhostctl_vu_backend *be = c->be;
+	struct vhc_vu_msg *m = c->m;
+
+	if (m->hdr.request != VHC_VU_SET_MEM_TABLE || m->hdr.size != 8 || m->nfds ||
+	    m->p.u64) {
 		snprintf(c->why, c->wl, "postcopy SET_MEM_TABLE: bad acknowledgement "
-			 "(request %u size %u value %llu)", ack.hdr.request, ack.hdr.size,
-			 ack.hdr.size == 8 ? (unsigned long long)ack.p.u64 : 0ull);
+			 "(%s size %u fds %u value %llu)", vhc_vu_req_name(m->hdr.request),
+			 m->hdr.size, m->nfds, m->hdr.size >= 8 ? (unsigned long long)m->p.u64 : 0ull);
 		return -EPROTO;
 	}
+	be->pc_await_ack = false;
+	for (unsigned int i = 0; i < be->o.num_queues; i++)
+		if (be->qs[i].started)
+			be->qs[i].more = true;
 	be_log(be, VHOSTCTL_LOG_INFO, "postcopy: %u regions registered, frontend ready",
-	       mem->nregions);
+	       be->nmaps);
 	return 1;
 }
 

@@ -886,6 +886,8 @@ int vhc_be_handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 	struct vhc_be_req c = { .be = be, .m = m, .why = why, .wl = wl };
 
 	/* vhc_vu_check_request() passed: the request has a row. */
+	if (be->pc_await_ack)
+		return vhc_be_postcopy_ack(&c);
 	if (ri->gate && !pf(be, ri->gate - 1)) {
 		snprintf(why, wl, "%s without protocol feature %s", ri->name,
 			 vhostctl_vu_protocol_feature_name(ri->gate - 1u));

@@ -513,6 +513,36 @@ static void backend_order(void)
 	t_true(raw_sendmsg(fd, 1, 1, NULL, 0, NULL, 0));
 	cut(be, fd, &n, "postcopy table acknowledged wrongly", "bad acknowledgement");
 
+	/* Acknowledged rightly (QEMU's u64 0): the session goes on, END answers 0. */
+	fd = raw_session(be, PF(PAGEFAULT));
+	t_true(raw_sendmsg(fd, 28, 1, NULL, 0, NULL, 0));
+	ufd = -1;
+	t_eq(0, raw_recvmsg(fd, h, p, sizeof(p), IDLE_MS, &ufd));
+	close(ufd);
+	t_true(raw_sendmsg(fd, 29, 1, NULL, 0, NULL, 0));
+	{
+		uint64_t mem[5] = { 1, G, 0x10000, 0x7f0000000000ull, 0 }, zero = 0;
+		int mfd = memfd_create("pc", MFD_CLOEXEC);
+
+		t_true(mfd >= 0);
+		t_eq(0, ftruncate(mfd, 0x10000));
+		t_true(raw_sendmsg(fd, 5, 1, mem, sizeof(mem), &mfd, 1));
+		close(mfd);
+		t_eq(40, raw_recvmsg(fd, h, mem, sizeof(mem), IDLE_MS, NULL));
+		t_true(raw_sendmsg(fd, 5, 1, &zero, 8, NULL, 0));
+	}
+	t_true(raw_sendmsg(fd, 1, 1, NULL, 0, NULL, 0));
+	t_eq(8, raw_recvmsg(fd, h, &v, 8, IDLE_MS, NULL));
+	t_eq(1, h[0]);
+	t_true(raw_sendmsg(fd, 30, 1, NULL, 0, NULL, 0));
+	t_eq(8, raw_recvmsg(fd, h, &v, 8, IDLE_MS, NULL));
+	t_eq(30, h[0]);
+	t_eq(0, v);
+	t_eq(n, errors(be, NULL));
+	printf("ok: postcopy table acknowledged, session goes on, END answers 0\n");
+	close(fd);
+	vhostctl_vu_backend_stop(be);
+
 	vhostctl_vu_backend_free(be);
 }
 
