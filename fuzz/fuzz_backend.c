@@ -71,6 +71,11 @@ static void pool_once(void)
 		return;
 	P.mem_fd = memfd("fuzz-mem", MEM_SIZE, &P.mem);
 	P.small_fd = memfd("fuzz-small", SMALL_SIZE, &unused);
+	/*
+	 * Every page present: after POSTCOPY_LISTEN the backend waits on a
+	 * missing page until a frontend places it, and this one never does.
+	 */
+	memset(unused, 0, SMALL_SIZE);
 	munmap(unused, SMALL_SIZE);
 	P.log_fd = memfd("fuzz-log", LOG_SIZE, &P.log);
 	P.infl_fd = memfd("fuzz-infl", INFL_SIZE, &P.infl);
