@@ -415,14 +415,66 @@ static void cut(struct vhostctl_vu_backend *be, int fd, uint64_t *n, const char 
 	vhostctl_vu_backend_stop(be);
 }
 
+/* Send a request without payload and read its u64 reply. */
+static uint64_t raw_u64(int fd, uint32_t req, uint32_t flags)
+{
+	uint32_t h[3];
+	uint64_t v = ~0ull;
+
+	t_true(raw_sendmsg(fd, req, flags, NULL, 0, NULL, 0));
+	t_eq(8, raw_recvmsg(fd, h, &v, 8, IDLE_MS, NULL));
+	t_eq(req, h[0]);
+	return v;
+}
+
+/* A session with PAGEFAULT (and pfs) that ADVISE has opened; the userfaultfd checked, closed. */
+static int advised(struct vhostctl_vu_backend *be, uint64_t pfs)
+{
+	int fd = raw_session(be, PF(PAGEFAULT) | pfs), ufd = -1;
+	char l[64] = "", p[64];
+	uint32_t h[3];
+
+	t_true(raw_sendmsg(fd, 28, 1, NULL, 0, NULL, 0));
+	t_eq(0, raw_recvmsg(fd, h, p, sizeof(p), IDLE_MS, &ufd));
+	t_eq(28, h[0]);
+	t_eq(5, h[1]);
+	t_true(ufd >= 0);
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", ufd);
+	t_true(readlink(p, l, sizeof(l) - 1) > 0);
+	t_true(!strncmp(l, "anon_inode:[userfaultfd]", 24));
+	close(ufd);
+	return fd;
+}
+
+/* While listening: a 64 KiB memfd region as SET_MEM_TABLE, answered with the backend's address. */
+static void listening_table(int fd)
+{
+	uint64_t mem[5] = { 1, G, 0x10000, 0x7f0000000000ull, 0 };
+	int mfd = memfd_create("pc", MFD_CLOEXEC);
+	uint32_t h[3];
+
+	t_true(raw_sendmsg(fd, 29, 1, NULL, 0, NULL, 0));
+	t_true(mfd >= 0);
+	t_eq(0, ftruncate(mfd, 0x10000));
+	t_true(raw_sendmsg(fd, 5, 1, mem, sizeof(mem), &mfd, 1));
+	close(mfd);
+	t_eq(40, raw_recvmsg(fd, h, mem, sizeof(mem), IDLE_MS, NULL));
+	t_eq(5, h[0]);
+	t_eq(5, h[1]);
+	t_eq(1, mem[0]);
+	t_eq(G, mem[1]);
+	t_eq(0x10000, mem[2]);
+	t_true(mem[3] && mem[3] != 0x7f0000000000ull && !(mem[3] & 4095));
+	printf("ok: postcopy SET_MEM_TABLE answered: region at 0x%llx in the backend\n",
+	       (unsigned long long)mem[3]);
+}
+
 static void backend_order(void)
 {
 	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_net_opts, no, .mac = { 2, 0, 0, 0, 0, 8 });
 	struct vhostctl_vu_backend *be = vhostctl_vu_net_new(&no);
-	uint64_t n = 0, v;
-	uint32_t h[3];
-	int fd, ufd, efd, sz;
-	char l[64], p[64];
+	uint64_t n = 0, zero = 0;
+	int fd, efd;
 
 	t_true(be);
 	fd = raw_session(be, PF(REPLY_ACK));
@@ -443,101 +495,33 @@ static void backend_order(void)
 	cut(be, fd, &n, "ADVISE carrying an fd", "POSTCOPY_ADVISE");
 	close(efd);
 
-	/* The good order, then END twice. */
-	fd = raw_session(be, PF(PAGEFAULT) | PF(REPLY_ACK));
-	t_true(raw_sendmsg(fd, 28, 1, NULL, 0, NULL, 0));
-	ufd = -1;
-	sz = raw_recvmsg(fd, h, p, sizeof(p), IDLE_MS, &ufd);
-	t_eq(0, sz);
-	t_eq(28, h[0]);
-	t_eq(5, h[1]);
-	t_true(ufd >= 0);
-	snprintf(p, sizeof(p), "/proc/self/fd/%d", ufd);
-	l[0] = 0;
-	t_true(readlink(p, l, sizeof(l) - 1) > 0);
-	t_true(!strncmp(l, "anon_inode:[userfaultfd]", 24));
-	close(ufd);
+	fd = advised(be, PF(REPLY_ACK));
 	t_true(raw_sendmsg(fd, 28, 1, NULL, 0, NULL, 0));
 	cut(be, fd, &n, "ADVISE twice", "POSTCOPY_ADVISE twice");
 
-	fd = raw_session(be, PF(PAGEFAULT) | PF(REPLY_ACK));
-	t_true(raw_sendmsg(fd, 28, 1, NULL, 0, NULL, 0));
-	ufd = -1;
-	t_eq(0, raw_recvmsg(fd, h, p, sizeof(p), IDLE_MS, &ufd));
-	close(ufd);
-	t_true(raw_sendmsg(fd, 29, 1 | 8, NULL, 0, NULL, 0));
-	t_eq(8, raw_recvmsg(fd, h, &v, 8, IDLE_MS, NULL));
-	t_eq(29, h[0]);
-	t_eq(0, v);
+	fd = advised(be, PF(REPLY_ACK));
+	t_eq(0, raw_u64(fd, 29, 1 | 8));	/* LISTEN acknowledged with REPLY_ACK */
 	t_true(raw_sendmsg(fd, 29, 1, NULL, 0, NULL, 0));
 	cut(be, fd, &n, "LISTEN twice", "POSTCOPY_LISTEN twice");
 
-	fd = raw_session(be, PF(PAGEFAULT));
-	t_true(raw_sendmsg(fd, 28, 1, NULL, 0, NULL, 0));
-	ufd = -1;
-	t_eq(0, raw_recvmsg(fd, h, p, sizeof(p), IDLE_MS, &ufd));
-	close(ufd);
+	fd = advised(be, 0);
 	t_true(raw_sendmsg(fd, 29, 1, NULL, 0, NULL, 0));
-	t_true(raw_sendmsg(fd, 30, 1, NULL, 0, NULL, 0));
-	t_eq(8, raw_recvmsg(fd, h, &v, 8, IDLE_MS, NULL));
-	t_eq(30, h[0]);
-	t_eq(0, v);
+	t_eq(0, raw_u64(fd, 30, 1));
 	t_true(raw_sendmsg(fd, 30, 1, NULL, 0, NULL, 0));
 	cut(be, fd, &n, "END twice", "POSTCOPY_END without POSTCOPY_ADVISE (or twice)");
 
 	/* While listening, SET_MEM_TABLE is answered with addresses and must be acknowledged. */
-	fd = raw_session(be, PF(PAGEFAULT));
-	t_true(raw_sendmsg(fd, 28, 1, NULL, 0, NULL, 0));
-	ufd = -1;
-	t_eq(0, raw_recvmsg(fd, h, p, sizeof(p), IDLE_MS, &ufd));
-	close(ufd);
-	t_true(raw_sendmsg(fd, 29, 1, NULL, 0, NULL, 0));
-	{
-		uint64_t mem[5] = { 1, G, 0x10000, 0x7f0000000000ull, 0 };
-		int mfd = memfd_create("pc", MFD_CLOEXEC);
-
-		t_true(mfd >= 0);
-		t_eq(0, ftruncate(mfd, 0x10000));
-		t_true(raw_sendmsg(fd, 5, 1, mem, sizeof(mem), &mfd, 1));
-		close(mfd);
-		t_eq(40, raw_recvmsg(fd, h, mem, sizeof(mem), IDLE_MS, NULL));
-		t_eq(5, h[0]);
-		t_eq(5, h[1]);
-		t_eq(1, mem[0]);
-		t_eq(G, mem[1]);
-		t_eq(0x10000, mem[2]);
-		t_true(mem[3] && mem[3] != 0x7f0000000000ull && !(mem[3] & 4095));
-		printf("ok: postcopy SET_MEM_TABLE answered: region at 0x%llx in the backend\n",
-		       (unsigned long long)mem[3]);
-	}
+	fd = advised(be, 0);
+	listening_table(fd);
 	t_true(raw_sendmsg(fd, 1, 1, NULL, 0, NULL, 0));
 	cut(be, fd, &n, "postcopy table acknowledged wrongly", "bad acknowledgement");
 
 	/* Acknowledged rightly (QEMU's u64 0): the session goes on, END answers 0. */
-	fd = raw_session(be, PF(PAGEFAULT));
-	t_true(raw_sendmsg(fd, 28, 1, NULL, 0, NULL, 0));
-	ufd = -1;
-	t_eq(0, raw_recvmsg(fd, h, p, sizeof(p), IDLE_MS, &ufd));
-	close(ufd);
-	t_true(raw_sendmsg(fd, 29, 1, NULL, 0, NULL, 0));
-	{
-		uint64_t mem[5] = { 1, G, 0x10000, 0x7f0000000000ull, 0 }, zero = 0;
-		int mfd = memfd_create("pc", MFD_CLOEXEC);
-
-		t_true(mfd >= 0);
-		t_eq(0, ftruncate(mfd, 0x10000));
-		t_true(raw_sendmsg(fd, 5, 1, mem, sizeof(mem), &mfd, 1));
-		close(mfd);
-		t_eq(40, raw_recvmsg(fd, h, mem, sizeof(mem), IDLE_MS, NULL));
-		t_true(raw_sendmsg(fd, 5, 1, &zero, 8, NULL, 0));
-	}
-	t_true(raw_sendmsg(fd, 1, 1, NULL, 0, NULL, 0));
-	t_eq(8, raw_recvmsg(fd, h, &v, 8, IDLE_MS, NULL));
-	t_eq(1, h[0]);
-	t_true(raw_sendmsg(fd, 30, 1, NULL, 0, NULL, 0));
-	t_eq(8, raw_recvmsg(fd, h, &v, 8, IDLE_MS, NULL));
-	t_eq(30, h[0]);
-	t_eq(0, v);
+	fd = advised(be, 0);
+	listening_table(fd);
+	t_true(raw_sendmsg(fd, 5, 1, &zero, 8, NULL, 0));
+	raw_u64(fd, 1, 1);
+	t_eq(0, raw_u64(fd, 30, 1));
 	t_eq(n, errors(be, NULL));
 	printf("ok: postcopy table acknowledged, session goes on, END answers 0\n");
 	close(fd);
