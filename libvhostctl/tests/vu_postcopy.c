@@ -228,7 +228,10 @@ static void backend_child(int ctl, unsigned long packets)
 	_exit(code);
 }
 
-/* One migration; callback: pages from the page callback, else from opts.source. */
+/*
+ * One migration; callback: pages from the page callback, with every
+ * protocol feature; else from opts.source, with REPLY_ACK only.
+ */
 static void migrate(bool callback)
 {
 	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o, .timeout_ms = 5000,
@@ -247,6 +250,9 @@ static void migrate(bool callback)
 	pid_t pid;
 	char c;
 
+	/* The page callback run with every feature: MQ, CONFIGURE_MEM_SLOTS, BACKEND_REQ... */
+	if (callback)
+		o.protocol_features = ~0ull;
 	t_true(mem);
 	t_true(vhostctl_mem_add_region(mem, G, MEM, 0) >= 0);
 	/* The destination's view: mapped, never written by anyone yet. */
