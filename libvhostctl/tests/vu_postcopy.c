@@ -578,11 +578,17 @@ static void *fake_backend(void *arg)
 	return NULL;
 }
 
+/*
+ * Our frontend against a backend that answers ADVISE with an eventfd (mode
+ * 0) or no fd (1), and, without PAGEFAULT named in its options (2), the
+ * calls out of order, refused before anything is sent.
+ */
 static void frontend_bad_fd(void)
 {
-	for (int mode = 0; mode < 2; mode++) {
+	for (int mode = 0; mode < 3; mode++) {
 		VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o, .timeout_ms = 5000,
-				   .protocol_features = PF(PAGEFAULT));
+				   .protocol_features = mode < 2 ? PF(PAGEFAULT) : 0);
+		VHOSTCTL_OPTS_INIT(struct vhostctl_vu_postcopy_opts, po);
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
 		struct fake f = { .mode = mode };
 		int before = t_count_fds();
@@ -598,11 +604,21 @@ static void frontend_bad_fd(void)
 		t_eq(0, pthread_create(&th, NULL, fake_backend, &f));
 		dev = vhostctl_vu_open(path, &o);
 		t_true(dev);
-		t_eq(-EPROTO, vhostctl_vu_postcopy_advise(dev));
-		t_eq(EPROTO, errno);
+		if (mode == 2) {
+			t_eq(-EOPNOTSUPP, vhostctl_vu_postcopy_advise(dev));
+			t_eq(-EINVAL, vhostctl_vu_postcopy_listen(dev, NULL));
+			t_eq(-EINVAL, vhostctl_vu_postcopy_listen(dev, &po));	/* no table */
+			t_eq(-EPROTO, vhostctl_vu_postcopy_serve(dev, 0));
+			t_eq(-EPROTO, vhostctl_vu_postcopy_end(dev));
+			t_eq(-EINVAL, vhostctl_vu_postcopy_fd(NULL));
+			printf("ok: without PAGEFAULT, or out of order: refused before sending\n");
+		} else {
+			t_eq(-EPROTO, vhostctl_vu_postcopy_advise(dev));
+			t_eq(EPROTO, errno);
+			printf("ok: ADVISE answered with %s: refused, no fd kept\n",
+			       mode ? "no fd" : "an eventfd");
+		}
 		t_eq(-EPROTO, vhostctl_vu_postcopy_fd(dev));
-		printf("ok: ADVISE answered with %s: refused, no fd kept\n",
-		       mode ? "no fd" : "an eventfd");
 		vhostctl_dev_close(dev);
 		pthread_join(th, NULL);
 		close(f.lsock);

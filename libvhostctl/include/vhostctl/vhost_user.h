@@ -324,6 +324,8 @@ typedef int (*vhostctl_vu_page_fn)(void *ctx, uint64_t gpa, void *page, size_t l
  * @source: guest memory as the migration source had it, indexed by guest
  *          physical address (byte @gpa of guest memory is @source[@gpa])
  * @source_size: its size; pages past it are zero
+ *
+ * Read until vhostctl_vu_postcopy_end(): @source and @ctx must live that long.
  */
 struct vhostctl_vu_postcopy_opts {
 	size_t sz;
