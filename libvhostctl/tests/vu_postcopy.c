@@ -27,6 +27,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <vhostctl/vhostctl.h>
@@ -243,6 +244,7 @@ static void migrate(bool callback)
 	struct vhostctl_mem *mem = vhostctl_mem_new();
 	struct vhostctl_dev *dev;
 	struct drv_q rx, tx;
+	struct timespec t0, t1;
 	uint8_t *dst, *source;
 	uint64_t pf;
 	int ctl[2], status, r;
@@ -325,12 +327,15 @@ static void migrate(bool callback)
 		r = drv_setup(dev, 1, &tx);
 	if (r)
 		t_fail("ring setup: %s", strerror(-r));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	drv_kick(&rx);
 	drv_kick(&tx);
 	reap(&rx, &tx, 0, true, "round 1 (posted before the switch)");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	t_true(__atomic_load_n(&s.served, __ATOMIC_RELAXED) > 0);
-	printf("%s: round 1: %ld pages served to the backend\n", callback ? "callback" : "source",
-	       __atomic_load_n(&s.served, __ATOMIC_RELAXED));
+	printf("%s: round 1: %ld pages served to the backend, %u packets back in %.2f ms\n",
+	       callback ? "callback" : "source", __atomic_load_n(&s.served, __ATOMIC_RELAXED), K,
+	       (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 
 	/* Written after the switch, here; the RX buffers are still the source's. */
 	post(&rx, &tx, K);
