@@ -99,6 +99,7 @@ struct vhostctl_vu_backend {
 	char last_error[128];
 
 	const struct vhc_vu_class *cls;	/* a ready-made device's, or NULL */
+	struct vhc_be_shared *shared;	/* shared memory, objects, GPU: vu_shmem.c, vu_shobj.c */
 };
 
 
