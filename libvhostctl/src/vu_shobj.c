@@ -245,7 +245,7 @@ int vhc_fe_shobj_req(struct vhostctl_dev *dev, struct vhc_fe_shared *sh, struct 
 	if (!pf(fe, VHOSTCTL_VU_PF_SHARED_OBJECT))
 		r = -EOPNOTSUPP;
 	else if (!sh->objs)
-		r = -ENOENT;
+		r = -ENXIO;	/* no table: vhostctl_vu_set_objects() */
 	else if (m->hdr.request == VHC_VU_BE_SHARED_OBJECT_ADD)
 		r = obj_add(sh->objs, uuid, dev, -1);
 	else if (m->hdr.request == VHC_VU_BE_SHARED_OBJECT_REMOVE)

@@ -38,7 +38,7 @@ struct job {
 	int done;
 };
 
-static void *job_main(void *arg)
+static inline void *job_main(void *arg)
 {
 	struct job *j = arg;
 
@@ -68,13 +68,13 @@ static inline int job_run(struct vhostctl_dev *dev, struct job *j)
 	return j->r;
 }
 
-static int job_map(struct job *j)
+static inline int job_map(struct job *j)
 {
 	return vhostctl_vu_backend_shmem_map(j->be, j->shmid, j->off, j->fd, j->fd_off, j->len,
 					     j->flags);
 }
 
-static int job_unmap(struct job *j)
+static inline int job_unmap(struct job *j)
 {
 	return vhostctl_vu_backend_shmem_unmap(j->be, j->shmid, j->off, j->len);
 }
