@@ -25,6 +25,10 @@
 extern "C" {
 #endif
 
+/* Declared here too: vhost_user.h may be the one including this header. */
+struct vhostctl_dev;
+struct vhostctl_vu_backend;
+
 /* ---- shared memory regions ------------------------------------------- */
 
 /* The most regions a device has: shmid is 8 bits. */
