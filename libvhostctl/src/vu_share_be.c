@@ -71,6 +71,7 @@ int vhc_be_get_shmem_config(struct vhc_be_req *c)
 	}
 	c->m->hdr.flags = VHC_VU_VERSION | VHC_VU_REPLY;
 	c->m->hdr.size = sizeof(*cfg);
+	be_log(c->be, VHOSTCTL_LOG_DEBUG, "reply GET_SHMEM_CONFIG: %u regions", cfg->nregions);
 	return vhc_vu_send_fds(c->be->conn_fd, c->m, NULL, 0) ?: 1;
 }
 
