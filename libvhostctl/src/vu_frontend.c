@@ -295,9 +295,7 @@ int vhc_fe_handshake(struct vhostctl_dev *dev)
 			close(fe->chan);
 		fe->chan = sv[0];
 	}
-	if (pf(fe, VHOSTCTL_VU_PF_SHMEM))
-		return vhc_fe_shmem_setup(dev);
-	return 0;
+	return vhc_fe_shmem_setup(dev);
 }
 /* ---- public ------------------------------------------------------------- */
 

@@ -59,20 +59,30 @@ static void shm_unreserve(struct vhc_fe_shared *sh, unsigned int i)
  */
 int vhc_fe_shmem_setup(struct vhostctl_dev *dev)
 {
-	struct vhc_fe_shared *sh = vhc_fe_shared_get(dev);
-	const struct vhc_vu_shmem_config *cfg;
+	static const struct vhc_vu_shmem_config none;
+	const struct vhc_vu_shmem_config *cfg = &none;
+	struct vu_fe *fe = dev->priv;
 	uint64_t pg = page_size(), total = 0;
+	struct vhc_fe_shared *sh;
 	struct vhc_vu_msg m;
 	unsigned int i;
 	int r;
 
+	/* Without SHMEM: no regions, and none left from an earlier backend. */
+	if (!pf(fe, VHOSTCTL_VU_PF_SHMEM) && !fe->shared)
+		return 0;
+	sh = vhc_fe_shared_get(dev);
 	if (!sh)
 		return -ENOMEM;
-	vhc_vu_msg_init(&m, VHC_VU_GET_SHMEM_CONFIG, 0, 0);
-	r = vhc_fe_send(dev, &m, NULL, 0) ?: vhc_fe_reply(dev, &m, VHC_VU_GET_SHMEM_CONFIG, false);
-	if (r)
-		return r;
-	cfg = (const struct vhc_vu_shmem_config *)m.p.raw;
+	m.hdr.size = 8;
+	if (pf(fe, VHOSTCTL_VU_PF_SHMEM)) {
+		vhc_vu_msg_init(&m, VHC_VU_GET_SHMEM_CONFIG, 0, 0);
+		r = vhc_fe_send(dev, &m, NULL, 0) ?:
+		    vhc_fe_reply(dev, &m, VHC_VU_GET_SHMEM_CONFIG, false);
+		if (r)
+			return r;
+		cfg = (const struct vhc_vu_shmem_config *)m.p.raw;
+	}
 	if (m.hdr.size < 8 || cfg->nregions > VHOSTCTL_VU_SHMEM_MAX_REGIONS ||
 	    m.hdr.size < 8 + 8ull * cfg->nregions) {
 		vhc_log(dev, VHOSTCTL_LOG_ERR,
