@@ -25,6 +25,17 @@ struct vhc_be_shared *vhc_be_shared_get(struct vhostctl_vu_backend *be)
 	return be->shared;
 }
 
+/* The shared state of a backend that serves no frontend yet; NULL with *r set. */
+static struct vhc_be_shared *shared_idle(struct vhostctl_vu_backend *be, int *r)
+{
+	*r = !be ? -EINVAL : be->conn_fd >= 0 ? -EBUSY : 0;
+	if (*r)
+		return NULL;
+	if (!vhc_be_shared_get(be))
+		*r = -ENOMEM;
+	return be->shared;
+}
+
 /* Offer a protocol feature unless the application's option left it out. */
 void vhc_be_offer(struct vhostctl_vu_backend *be, int bit, bool on)
 {
@@ -38,6 +49,7 @@ VHC_EXPORT int vhostctl_vu_backend_set_shmem(struct vhostctl_vu_backend *be, con
 					     unsigned int n)
 {
 	struct vhc_be_shared *sh;
+	int r;
 	uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE), total = 0;
 
 	if (!be || n > VHOSTCTL_VU_SHMEM_MAX_REGIONS || (n && !sizes))
@@ -47,11 +59,9 @@ VHC_EXPORT int vhostctl_vu_backend_set_shmem(struct vhostctl_vu_backend *be, con
 			return vhc_err(EINVAL);
 		total += sizes[i];
 	}
-	if (be->conn_fd >= 0)
-		return vhc_err(EBUSY);
-	sh = vhc_be_shared_get(be);
+	sh = shared_idle(be, &r);
 	if (!sh)
-		return vhc_err(ENOMEM);
+		return vhc_err(-r);
 	if (n)
 		memcpy(sh->shm_size, sizes, n * sizeof(*sizes));
 	sh->nshm = n;
@@ -188,15 +198,11 @@ VHC_EXPORT int vhostctl_vu_backend_object_lookup(struct vhostctl_vu_backend *be,
 VHC_EXPORT int vhostctl_vu_backend_set_objects(struct vhostctl_vu_backend *be,
 					       vhostctl_vu_object_fn fn)
 {
-	struct vhc_be_shared *sh;
+	int r;
+	struct vhc_be_shared *sh = shared_idle(be, &r);
 
-	if (!be)
-		return vhc_err(EINVAL);
-	if (be->conn_fd >= 0)
-		return vhc_err(EBUSY);
-	sh = vhc_be_shared_get(be);
 	if (!sh)
-		return vhc_err(ENOMEM);
+		return vhc_err(-r);
 	sh->obj_fn = fn;
 	vhc_be_offer(be, VHOSTCTL_VU_PF_SHARED_OBJECT, true);
 	return 0;
@@ -223,15 +229,11 @@ int vhc_be_get_shared_object(struct vhc_be_req *c)
 VHC_EXPORT int vhostctl_vu_backend_set_gpu_socket(struct vhostctl_vu_backend *be,
 						  vhostctl_vu_gpu_socket_fn fn)
 {
-	struct vhc_be_shared *sh;
+	int r;
+	struct vhc_be_shared *sh = shared_idle(be, &r);
 
-	if (!be)
-		return vhc_err(EINVAL);
-	if (be->conn_fd >= 0)
-		return vhc_err(EBUSY);
-	sh = vhc_be_shared_get(be);
 	if (!sh)
-		return vhc_err(ENOMEM);
+		return vhc_err(-r);
 	sh->gpu_fn = fn;
 	return 0;
 }
