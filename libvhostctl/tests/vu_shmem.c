@@ -16,7 +16,9 @@
  *    a mapping, unknown flags, no fd; unmap of a part of a mapping or of
  *    nothing;
  *  - vhostctl_vu_reconnect(): the same region at the same address, every
- *    mapping gone.
+ *    mapping gone;
+ *  - without REPLY_ACK: map and unmap pipelined, done when the frontend
+ *    serves its channel, a refused one among them.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -276,7 +278,58 @@ static void shmem(bool server)
 	finish(&s, dev, NULL, NULL);
 }
 
+/*
+ * Without REPLY_ACK the backend's calls return once sent: the frontend maps
+ * when it serves its channel; a refused request is only logged there.
+ */
+static void shmem_noack(bool server)
+{
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o,
+			   .protocol_features = ALL_PF & ~pf_bit(VHOSTCTL_VU_PF_REPLY_ACK));
+	struct sess s = { .path = path, .server = server, .be = bare_be(NULL) };
+	struct vhostctl_dev *dev;
+	struct pollfd p;
+	uint8_t *r2;
+	void *a;
+	int mfd;
+
+	t_eq(0, vhostctl_vu_backend_set_shmem(s.be, sizes, 3));
+	dev = sess_open(&s, &o);
+	if (!dev)
+		t_fail("open: %s", strerror(errno));
+	t_eq(0, vhostctl_vu_shmem_region(dev, 2, &a, NULL));
+	r2 = a;
+	mfd = memfd_create("vu-shmem", MFD_CLOEXEC);
+	t_true(mfd >= 0);
+	t_eq(0, ftruncate(mfd, PG));
+	t_eq(8, pwrite(mfd, "no reply", 8, 0));
+	sess_stop(&s);
+	p = (struct pollfd){ .fd = vhostctl_vu_backend_channel_fd(dev), .events = POLLIN };
+	t_eq(0, vhostctl_vu_backend_shmem_map(s.be, 3, 0, mfd, 0, PG, 0));	/* refused there */
+	t_eq(0, vhostctl_vu_backend_shmem_map(s.be, 2, 0, mfd, 0, PG, 0));
+	expect_perms(r2, "---p");
+	t_eq(1, poll(&p, 1, 2000));
+	t_eq(2, vhostctl_vu_serve_backend(dev));
+	expect_perms(r2, "r--s");
+	t_true(!memcmp(r2, "no reply", 8));
+	t_eq(0, vhostctl_vu_backend_shmem_unmap(s.be, 2, 0, PG));
+	t_eq(1, poll(&p, 1, 2000));
+	t_eq(1, vhostctl_vu_serve_backend(dev));
+	expect_perms(r2, "---p");
+	close(mfd);
+	t_eq(0, sess_start(&s));
+	printf("SHMEM without REPLY_ACK, %s: map and unmap pipelined, served by the frontend\n",
+	       role(server));
+	finish(&s, dev, NULL, NULL);
+}
+
+static void tests(bool server)
+{
+	shmem(server);
+	shmem_noack(server);
+}
+
 int main(void)
 {
-	return proto_main("vu_shmem", shmem);
+	return proto_main("vu_shmem", tests);
 }
