@@ -14,7 +14,9 @@
  * and the replies are read.  The backend must never crash, overrun (ASan),
  * leak memory or an fd; a bad message ends the connection, nothing else.
  *
- * Input: one byte choosing the device, then steps until the input ends:
+ * Input: one byte choosing the device (bit 5: the generic device also has
+ * shared memory regions, shared objects and a GPU socket callback), then
+ * steps until the input ends:
  *   0-3  message: u8 request, u8 flags, u16 size, payload, u8 nfds, selectors
  *   4    guest memory write: u32 offset, u8 length, bytes
  *   5    kick: u8 eventfd
@@ -28,6 +30,7 @@
 
 #include <vhostctl/devq.h>
 #include <vhostctl/vhost_user.h>
+#include <vhostctl/vu_share.h>
 
 #include "fuzz.h"
 
@@ -180,6 +183,23 @@ static int generic_queue(struct vhostctl_vu_backend *be, unsigned int index,
 	return fz_u8(&IN) & 1;
 }
 
+/* The generic device's shared object: the small memfd, for UUIDs starting with an odd byte. */
+static int object_fn(struct vhostctl_vu_backend *be, const uint8_t uuid[16], void *ctx)
+{
+	(void)be;
+	(void)ctx;
+	return uuid[0] & 1 ? P.small_fd : -ENOENT;
+}
+
+/* Its GPU socket: taken and closed at once. */
+static int gpu_fn(struct vhostctl_vu_backend *be, int fd, void *ctx)
+{
+	(void)be;
+	(void)ctx;
+	close(fd);
+	return 0;
+}
+
 static struct vhostctl_vu_backend *make_backend(uint8_t kind)
 {
 	static const uint8_t config[64] = { 1, 2, 3, 4 };
@@ -215,8 +235,16 @@ static struct vhostctl_vu_backend *make_backend(uint8_t kind)
 			.queue = generic_queue,
 			.log = fz_debug() ? fz_log : NULL, .log_ctx = "generic", .log_level = 7,
 		};
+		static const uint64_t shm[2] = { 64 << 10, 0 };
+		struct vhostctl_vu_backend *be = vhostctl_vu_backend_new(&o);
 
-		return vhostctl_vu_backend_new(&o);
+		/* Shared memory regions, shared objects and a GPU socket callback. */
+		if (be && (kind & 0x20) &&
+		    (vhostctl_vu_backend_set_shmem(be, shm, 2) ||
+		     vhostctl_vu_backend_set_objects(be, object_fn) ||
+		     vhostctl_vu_backend_set_gpu_socket(be, gpu_fn)))
+			abort();
+		return be;
 	}
 	}
 }

@@ -23,6 +23,7 @@
 
 #include <vhostctl/mem.h>
 #include <vhostctl/vhost_user.h>
+#include <vhostctl/vu_share.h>
 
 #include "fuzz.h"
 
@@ -109,6 +110,7 @@ static bool wants_reply(uint32_t req)
 	case FZ_GET_VRING_BASE: case FZ_GET_CONFIG: case FZ_GET_INFLIGHT_FD:
 	case FZ_GET_MAX_MEM_SLOTS: case FZ_GET_STATUS: case FZ_SET_DEVICE_STATE_FD:
 	case FZ_CHECK_DEVICE_STATE: case FZ_GET_SHMEM_CONFIG: case FZ_SET_LOG_BASE:
+	case FZ_GET_SHARED_OBJECT:
 		return true;
 	default:
 		return false;
@@ -130,8 +132,14 @@ static void channel_requests(struct peer *p)
 
 		if (fl & 0x80)
 			flags = fl;
-		if (fl & 2)
+		if (fl & 4) {
+			/* A file to map (SHMEM_MAP), 64 KiB. */
+			efd = memfd_create("fuzz-shm", MFD_CLOEXEC);
+			if (efd < 0 || ftruncate(efd, 64 << 10) < 0)
+				abort();
+		} else if (fl & 2) {
 			efd = eventfd(0, EFD_CLOEXEC);
+		}
 		fz_send(p->chan, req % 16, flags, fl & 0x40 ? size : (uint32_t)len, payload, len, &efd,
 			efd >= 0);
 		if (efd >= 0)
@@ -268,7 +276,7 @@ static void call(struct app *a, struct peer *p)
 	uint8_t st;
 	int fd = -1;
 
-	switch (op % 26) {
+	switch (op % 27) {
 	case 0: vhostctl_dev_set_owner(a->dev); break;
 	case 1: vhostctl_dev_get_features(a->dev, &v); break;
 	case 2: vhostctl_dev_set_features(a->dev, fz_u64(&a->cs)); break;
@@ -339,6 +347,18 @@ static void call(struct app *a, struct peer *p)
 		vhostctl_dev_set_log_fd(a->dev, op & 0x80 ? -1 : a->efd[2]);
 		break;
 	}
+	case 25: {
+		uint8_t uuid[16] = { (uint8_t)q };
+		uint64_t size;
+		void *addr;
+
+		for (unsigned int i = 0; i < 4; i++)
+			vhostctl_vu_shmem_region(a->dev, i, &addr, &size);
+		if (!vhostctl_vu_get_shared_object(a->dev, uuid, &fd))
+			close(fd);
+		vhostctl_vu_gpu_set_socket(a->dev, a->efd[0]);
+		break;
+	}
 	default: vhostctl_vu_reconnect(a->dev); break;
 	}
 }
@@ -351,6 +371,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			  .cond = PTHREAD_COND_INITIALIZER };
 	struct fz in = { data, size };
 	struct app a = { 0 };
+	struct vhostctl_vu_objects *objs = vhostctl_vu_objects_new(4);
 	struct vhostctl_vu_opts o = { .sz = sizeof(o), .timeout_ms = TIMEOUT_MS };
 	uint16_t clen = fz_u16(&in);
 	uint64_t one = 1;
@@ -381,7 +402,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (a.log_fd < 0 || ftruncate(a.log_fd, MEM_SIZE) < 0)
 			abort();
 		a.log = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, a.log_fd, 0);
-		if (a.log == MAP_FAILED)
+		if (a.log == MAP_FAILED || !objs || vhostctl_vu_set_objects(a.dev, objs))
 			abort();
 		while (fz_left(&a.cs))
 			call(&a, &p);
@@ -392,6 +413,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		munmap(a.log, MEM_SIZE);
 		close(a.log_fd);
 	}
+	vhostctl_vu_objects_free(objs);
 	if (write(p.stop, &one, sizeof(one)) < 0)
 		abort();
 	pthread_join(t, NULL);

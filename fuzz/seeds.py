@@ -127,8 +127,19 @@ def generic():
     return s
 
 
+def shared():
+    # The generic device with shared memory, objects and a GPU socket (device byte bit 5).
+    pf = PF_ALL | (1 << 18) | (1 << 22)
+    s = bytes([2 | (1 << 4) | (1 << 5)])
+    s += setup(F_V1 | F_PROTO, pf=pf, nq=0)
+    s += msg(44) + msg(41, bytes([1]) + bytes(15)) + msg(41, bytes(16))
+    s += msg(33, b'', [4], need_reply=True) + msg(33, b'', [], need_reply=True)
+    return s
+
+
 def backend():
     return {
+        'shared': shared(),
         'net-split': bytes([0]) + net_split(F_V1 | F_PROTO | F_EIDX),
         'net-indirect': bytes([0]) + net_split(F_V1 | F_PROTO | F_INDIRECT, indirect=True),
         'net-log': bytes([0]) + net_split(F_V1 | F_PROTO | F_LOG, log=True),
@@ -294,6 +305,28 @@ def fe_open(chan_reqs=b'\0'):
     return rep(u64(FE_FEATURES)) + rep(u64(FE_PF)) + rep(u64(2)) + chan_reqs + rep(u64(0))
 
 
+def mmap_req(shmid, fd_off, shm_off, ln, flags=0):
+    return bytes([shmid]) + bytes(7) + u64(fd_off) + u64(shm_off) + u64(ln) + u64(flags)
+
+
+def fe_open_shared():
+    # With SHMEM and SHARED_OBJECT: GET_SHMEM_CONFIG after the channel, two regions;
+    # then channel requests: a map (memfd), a bad map (no fd), unmap, object add, lookup, remove.
+    uuid = bytes([7]) + bytes(15)
+    pf = FE_PF | (1 << 18) | (1 << 22)
+    cfg = u32(2) + u32(0) + u64(64 << 10) + u64(16 << 10)
+    reqs = chan((9, 1 | 4, mmap_req(0, 4096, 8192, 8192, 1)), (9, 1, mmap_req(1, 0, 0, 4096)),
+                (10, 1, mmap_req(0, 0, 8192, 8192)))
+    return (rep(u64(FE_FEATURES)) + rep(u64(pf)) + rep(u64(2)) + chan() + rep(u64(0)) +
+            bytes([0x24]) + u16(len(cfg)) + cfg + reqs)
+
+
+def fe_objects():
+    # GET_SHARED_OBJECT answered with a memfd, then the backend adds, looks up, removes.
+    uuid = bytes([7]) + bytes(15)
+    return rep(u64(0), 0x28) + u16(1) + chan((6, 1, uuid), (8, 0, uuid), (7, 1, uuid))
+
+
 def fe_input(calls, replies, opt=1):
     c = bytes([opt]) + calls
     return u16(len(c)) + c + replies
@@ -324,6 +357,8 @@ def frontend():
         'mem-slots': fe_input(bytes([22, 0, 21, 0, 23, 0]), fe_open() + rep(u64(8)) + rep(u64(0))),
         'log': fe_input(bytes([24, 0]), fe_open() + rep(u64(0)) + rep(u64(0))),
         'reconnect': fe_input(bytes([25, 0, 1, 0]), fe_open() + fe_open() + rep(u64(FE_FEATURES))),
+        'shared': fe_input(bytes([19, 0, 25, 1]),
+                           fe_open_shared() + fe_objects() + rep(u64(1))),
         'bad-reply': fe_input(bytes([1, 0, 1, 0]), fe_open() + bytes([1, 9]) + u64(0) + bytes([2]) + u32(0x5) + u64(0)),
     }
 

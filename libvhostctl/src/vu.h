@@ -239,6 +239,8 @@ vhc_be_handler vhc_be_get_features, vhc_be_set_features, vhc_be_get_protocol_fea
 	vhc_be_set_log_fd;
 /* vu_backend_postcopy.c */
 vhc_be_handler vhc_be_postcopy_advise, vhc_be_postcopy_listen, vhc_be_postcopy_end;
+/* vu_shmem.c, vu_shobj.c */
+vhc_be_handler vhc_be_get_shmem_config, vhc_be_get_shared_object, vhc_be_gpu_set_socket;
 
 /* vu_wire.c */
 const struct vhc_vu_req_info *vhc_vu_req_info(uint32_t req);

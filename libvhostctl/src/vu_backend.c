@@ -357,6 +357,7 @@ VHC_EXPORT void vhostctl_vu_backend_free(struct vhostctl_vu_backend *be)
 	close_fd(&be->work_fd);
 	free(be->maps);
 	free(be->map.r);
+	free(be->shared);
 	pthread_mutex_destroy(&be->stats_lock);
 	if (be->cls)
 		be->cls->free(be->o.ctx);

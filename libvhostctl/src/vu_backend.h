@@ -104,6 +104,7 @@ struct vhostctl_vu_backend {
 	int pc_uffd;		/* POSTCOPY_ADVISE's userfaultfd, or -1 */
 	bool pc_listening;	/* POSTCOPY_LISTEN: mappings registered with it */
 	bool pc_await_ack;	/* our addresses sent: no memory access before the ack */
+	struct vhc_be_shared *shared;	/* shared memory, objects, GPU: vu_shmem.c, vu_shobj.c */
 };
 
 

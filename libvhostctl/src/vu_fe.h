@@ -55,6 +55,7 @@ struct vu_fe {
 	bool status_set;
 	uint8_t status;
 	struct vu_fe_pc *pc;	/* postcopy (vu_frontend_postcopy.c), or NULL */
+	struct vhc_fe_shared *shared;	/* shared memory, shared objects: vu_shmem.c, vu_shobj.c */
 };
 
 static inline struct vu_fe *fe_of(struct vhostctl_dev *dev)
@@ -91,5 +92,19 @@ bool vhc_fe_used_idx(const struct vu_fe *fe, const struct fe_vring *vr, uint16_t
 int vhc_fe_set_mem_table(struct vhostctl_dev *dev, const struct vhostctl_mem *mem);
 int vhc_fe_set_log_base(struct vhostctl_dev *dev, const struct vhostctl_log *log);
 int vhc_fe_set_log_fd(struct vhostctl_dev *dev, int fd);
+
+/* vu_shmem.c, vu_shobj.c: shared memory regions and shared objects */
+/* GET_SHMEM_CONFIG and the regions' reservations, on every connection. */
+int vhc_fe_shmem_setup(struct vhostctl_dev *dev);
+/* Unmap every region, leave the object table, free the state. */
+void vhc_fe_shared_free(struct vhostctl_dev *dev);
+/*
+ * A backend channel request of theirs (SHMEM_*, SHARED_OBJECT_*): 0 not
+ * one of them, 1 served (*result set), 2 served and always answered.  The
+ * fds of m stay the caller's to close; *reply_fd (or -1) goes with the
+ * answer and is closed by the caller.
+ */
+int vhc_fe_shared_req(struct vhostctl_dev *dev, struct vhc_vu_msg *m, uint64_t *result,
+		      int *reply_fd);
 
 #endif /* VHC_VU_FE_H */

@@ -31,7 +31,8 @@
 	 VHC_BIT(VHOSTCTL_VU_PF_CONFIG) | VHC_BIT(VHOSTCTL_VU_PF_INFLIGHT_SHMFD) | \
 	 VHC_BIT(VHOSTCTL_VU_PF_RESET_DEVICE) |                                 \
 	 VHC_BIT(VHOSTCTL_VU_PF_CONFIGURE_MEM_SLOTS) |                          \
-	 VHC_BIT(VHOSTCTL_VU_PF_STATUS) | VHC_BIT(VHOSTCTL_VU_PF_DEVICE_STATE))
+	 VHC_BIT(VHOSTCTL_VU_PF_STATUS) | VHC_BIT(VHOSTCTL_VU_PF_DEVICE_STATE) | \
+	 VHC_BIT(VHOSTCTL_VU_PF_SHMEM) | VHC_BIT(VHOSTCTL_VU_PF_SHARED_OBJECT))
 
 /* Negotiated only when the caller names them in opts.protocol_features. */
 #define FE_OPT_IN_FEATURES                                                     \
@@ -300,7 +301,7 @@ int vhc_fe_handshake(struct vhostctl_dev *dev)
 			close(fe->chan);
 		fe->chan = sv[0];
 	}
-	return 0;
+	return vhc_fe_shmem_setup(dev);
 }
 /* ---- public ------------------------------------------------------------- */
 
@@ -437,15 +438,16 @@ static int fe_serve(struct vhostctl_dev *dev)
 		struct vhc_vu_msg m;
 		char why[128] = "";
 		uint64_t result = 0;
+		int r, reply_fd = -1;
 		bool need;
-		int r;
 
 		if (vhc_vu_wait(fe->chan, POLLIN, 0))
 			break;
 		r = vhc_vu_recv(fe->chan, &m, 0, why, sizeof(why));
 		if (!r)
 			r = vhc_vu_check_be_request(&m, why, sizeof(why));
-		vhc_vu_msg_close_fds(&m);
+		if (r)
+			vhc_vu_msg_close_fds(&m);
 		/* A well-formed request we do not serve is refused below, the channel kept. */
 		if (r && r != -EOPNOTSUPP) {
 			vhc_log(dev, VHOSTCTL_LOG_ERR, "vhost-user backend channel closed: %s", why);
@@ -475,10 +477,16 @@ static int fe_serve(struct vhostctl_dev *dev)
 			}
 			break;
 		default:
+			/* Shared memory, shared objects: vu_shmem.c, vu_shobj.c. */
+			r = vhc_fe_shared_req(dev, &m, &result, &reply_fd);
+			if (r) {
+				need = need || r == 2;
+				break;
+			}
 			/*
-			 * IOTLB, host notifiers, in-band errors, shared objects and
-			 * shared memory need protocol features this frontend never
-			 * negotiates: refuse them (a failure reply when asked).
+			 * IOTLB, host notifiers and in-band errors need protocol
+			 * features this frontend never negotiates: refuse them (a
+			 * failure reply when asked).
 			 */
 			vhc_log(dev, VHOSTCTL_LOG_WARNING, "vhost-user backend request %s refused",
 				vhc_vu_be_req_name(m.hdr.request));
@@ -486,14 +494,18 @@ static int fe_serve(struct vhostctl_dev *dev)
 			result = 1;
 			break;
 		}
+		vhc_vu_msg_close_fds(&m);
 		if (need) {
 			m.hdr.flags = VHC_VU_VERSION | VHC_VU_REPLY;
 			m.hdr.size = 8;
 			m.p.u64 = result;
-			m.nfds = 0;
-			r = vhc_vu_send(fe->chan, &m);
+			r = vhc_vu_send_fds(fe->chan, &m, &reply_fd, reply_fd >= 0);
+			if (reply_fd >= 0)
+				close(reply_fd);
 			if (r)
 				return r;
+		} else if (reply_fd >= 0) {
+			close(reply_fd);
 		}
 		served++;
 	}

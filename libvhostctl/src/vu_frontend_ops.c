@@ -304,6 +304,7 @@ static void vu_destroy(struct vhostctl_dev *dev)
 	if (fe->infl_fd >= 0)
 		close(fe->infl_fd);
 	vhc_fe_postcopy_drop(fe);
+	vhc_fe_shared_free(dev);
 	free(fe->regions);
 	free(fe->path);
 	free(fe);

@@ -88,7 +88,8 @@ static const struct vhc_vu_req_info req_info[VHC_VU_REQ_MAX + 1] = {
 		.reply = 24, .reply_fds = 1 },
 	[VHC_VU_SET_INFLIGHT_FD] = { "SET_INFLIGHT_FD",
 		SZ_RANGE, FD_ONE, 20, 24, PF(INFLIGHT_SHMFD), IDX_NONE, vhc_be_set_inflight_fd },
-	[VHC_VU_GPU_SET_SOCKET] = { "GPU_SET_SOCKET" },
+	[VHC_VU_GPU_SET_SOCKET] = { "GPU_SET_SOCKET",
+		SZ_NONE, FD_ONE, 0, 0, NO_PF, IDX_NONE, vhc_be_gpu_set_socket },
 	[VHC_VU_RESET_DEVICE] = { "RESET_DEVICE",
 		SZ_NONE, FD_NONE, 0, 0, PF(RESET_DEVICE), IDX_NONE, vhc_be_reset },
 	[VHC_VU_VRING_KICK] = { "VRING_KICK",
@@ -104,14 +105,19 @@ static const struct vhc_vu_req_info req_info[VHC_VU_REQ_MAX + 1] = {
 		vhc_be_set_status },
 	[VHC_VU_GET_STATUS] = { "GET_STATUS", SZ_NONE, FD_NONE, 0, 0, PF(STATUS), IDX_NONE,
 		vhc_be_get_status, .reply = 8 },
-	[VHC_VU_GET_SHARED_OBJECT] = { "GET_SHARED_OBJECT" },
+	[VHC_VU_GET_SHARED_OBJECT] = { "GET_SHARED_OBJECT",
+		SZ_EXACT, FD_NONE, 16, 16, PF(SHARED_OBJECT), IDX_NONE, vhc_be_get_shared_object,
+		.reply = 8, .reply_fds = 1 },
 	[VHC_VU_SET_DEVICE_STATE_FD] = { "SET_DEVICE_STATE_FD",
 		SZ_EXACT, FD_ONE, 8, 8, PF(DEVICE_STATE), IDX_NONE, vhc_be_set_device_state_fd,
 		.reply = 8, .reply_fds = 1 },
 	[VHC_VU_CHECK_DEVICE_STATE] = { "CHECK_DEVICE_STATE",
 		SZ_NONE, FD_NONE, 0, 0, PF(DEVICE_STATE), IDX_NONE, vhc_be_check_device_state,
 		.reply = 8 },
-	[VHC_VU_GET_SHMEM_CONFIG] = { "GET_SHMEM_CONFIG" },
+	/* Its reply is checked by the frontend (vu_shmem.c): 8 + 8 per region. */
+	[VHC_VU_GET_SHMEM_CONFIG] = { "GET_SHMEM_CONFIG",
+		SZ_NONE, FD_NONE, 0, 0, PF(SHMEM), IDX_NONE, vhc_be_get_shmem_config,
+		.reply = REPLY_ANY },
 	[VHC_VU_GET_VRING_BASE_SKIP_DRAIN] = { "GET_VRING_BASE_SKIP_DRAIN",
 		SZ_EXACT, FD_NONE, 8, 8, PF(GET_VRING_BASE_SKIP_DRAIN), IDX_NONE, .reply = 8 },
 };
@@ -412,6 +418,15 @@ static const struct vhc_vu_req_info be_info[VHC_VU_BE_REQ_MAX + 1] = {
 	[VHC_VU_BE_CONFIG_CHANGE_MSG] = { "BACKEND_CONFIG_CHANGE_MSG", SZ_NONE, FD_NONE, 0, 0 },
 	[VHC_VU_BE_VRING_CALL] = { "BACKEND_VRING_CALL", SZ_EXACT, FD_NONE, 8, 8 },
 	[VHC_VU_BE_VRING_ERR] = { "BACKEND_VRING_ERR", SZ_EXACT, FD_NONE, 8, 8 },
+	/* Shared objects (a UUID) and shared memory (vu_shobj.c, vu_shmem.c). */
+	[VHC_VU_BE_SHARED_OBJECT_ADD] = { "BACKEND_SHARED_OBJECT_ADD", SZ_EXACT, FD_NONE, 16, 16 },
+	[VHC_VU_BE_SHARED_OBJECT_REMOVE] = { "BACKEND_SHARED_OBJECT_REMOVE",
+		SZ_EXACT, FD_NONE, 16, 16 },
+	[VHC_VU_BE_SHARED_OBJECT_LOOKUP] = { "BACKEND_SHARED_OBJECT_LOOKUP",
+		SZ_EXACT, FD_NONE, 16, 16 },
+	/* A map without its fd is refused with an answer, the channel kept. */
+	[VHC_VU_BE_SHMEM_MAP] = { "BACKEND_SHMEM_MAP", SZ_EXACT, FD_OPT, 40, 40 },
+	[VHC_VU_BE_SHMEM_UNMAP] = { "BACKEND_SHMEM_UNMAP", SZ_EXACT, FD_NONE, 40, 40 },
 };
 
 static int check(const struct vhc_vu_req_info *rules, size_t nrules, const char *name,

@@ -229,9 +229,10 @@ VHOSTCTL_API int vhostctl_vu_backend_channel_fd(struct vhostctl_dev *dev);
  * @dev: a vhost-user handle
  *
  * CONFIG_CHANGE_MSG is counted (see vhostctl_vu_config_changes()) and
- * acknowledged.  Every other request needs a protocol feature this
- * frontend does not negotiate (IOMMU, host notifiers, in-band
- * notifications, shared objects, shared memory) and is refused: a failure
+ * acknowledged.  SHMEM_MAP/UNMAP and SHARED_OBJECT_ADD/REMOVE/LOOKUP are
+ * served (vhostctl_vu_shmem_region(), vhostctl_vu_set_objects()).  Every
+ * other request needs a protocol feature this frontend does not negotiate
+ * (IOMMU, host notifiers, in-band notifications) and is refused: a failure
  * reply when the backend asked for one.  A malformed request closes the
  * channel (-EPROTO); the main connection stays.  The handle also serves
  * the channel while it waits for any reply of the backend's, which may be

@@ -515,6 +515,7 @@ VHOSTCTL_API int vhostctl_dev_reset(struct vhostctl_dev *dev);
 /* vhost-user, both sides, and the device side of the virtqueue. */
 #include <vhostctl/devq.h>
 #include <vhostctl/vhost_user.h>
+#include <vhostctl/vu_share.h>
 
 /* The same device side served over VDUSE. */
 #include <vhostctl/vduse.h>
