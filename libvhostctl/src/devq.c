@@ -68,6 +68,8 @@ static int devq_init(struct vhostctl_devq *q)
 	r = vhc_devq_remap(q);
 	if (r)
 		return r;
+	if (q->cfg.big_endian)
+		return vhc_legacy_init(q);
 	if (q->cfg.packed) {
 		q->last_avail = q->cfg.base & 0x7fff;
 		q->avail_wrap = !!(q->cfg.base & 0x8000);
@@ -133,6 +135,14 @@ void vhc_devq_set_call(struct vhostctl_devq *q, int fd)
 {
 	q->cfg.call_fd = fd;
 }
+
+bool vhc_devq_big_endian(const struct vhostctl_devq *q)
+{
+	return q->cfg.big_endian;
+}
+
+/* A big-endian legacy ring: tested once per call, the whole call in devq_legacy.c. */
+#define LEGACY(q) __builtin_expect((q)->cfg.big_endian, 0)
 
 /* ---- public ---------------------------------------------------------- */
 
@@ -200,6 +210,8 @@ VHC_EXPORT int vhostctl_devq_pop(struct vhostctl_devq *q, struct vhostctl_devq_e
 		return vhc_err(EINVAL);
 	if (q->broken)
 		return vhc_err(EIO);
+	if (LEGACY(q))
+		return vhc_legacy_pop(q, elem, iov, max_iov);
 	if (q->cfg.packed)
 		return vhc_packed_pop(q, elem, iov, max_iov);
 	return vhc_split_pop(q, elem, iov, max_iov);
@@ -224,6 +236,8 @@ VHC_EXPORT int vhostctl_devq_pop_burst(struct vhostctl_devq *q, struct vhostctl_
 		return vhc_err(EIO);
 	if (!n)
 		return 0;
+	if (LEGACY(q))
+		return vhc_legacy_pop_burst(q, elems, iov, per, n);
 	packed = q->cfg.packed;
 	run = packed ? !q->pinfl : !q->infl && q->resubmit_pos >= q->nresubmit;
 	while (i < n) {
@@ -273,6 +287,8 @@ VHC_EXPORT int vhostctl_devq_unpop(struct vhostctl_devq *q, const struct vhostct
 		return vhc_err(EINVAL);
 	if (q->broken)
 		return vhc_err(EIO);
+	if (LEGACY(q))
+		return vhc_ret(vhc_legacy_unpop(q, elem));
 	return vhc_ret(q->cfg.packed ? vhc_packed_unpop(q, elem) : vhc_split_unpop(q, elem));
 }
 
@@ -307,6 +323,8 @@ VHC_EXPORT int vhostctl_devq_push(struct vhostctl_devq *q, const struct vhostctl
 		return vhc_err(EIO);
 	if (!push_elem_ok(q, elem))
 		return vhc_err(EINVAL);
+	if (LEGACY(q))
+		return vhc_legacy_push(q, elem, written);
 	if (__builtin_expect(q->logging, 0))
 		return push_logged(q, elem, written);
 	if (q->cfg.packed)
@@ -339,10 +357,12 @@ VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 			if (elems[i].id >= num)
 				return vhc_err(EINVAL);
 	}
-	if (__builtin_expect(q->logging || q->pinfl || q->infl, 0)) {
+	if (__builtin_expect(q->logging || q->pinfl || q->infl || q->cfg.big_endian, 0)) {
 		for (i = 0; i < n; i++) {
-			r = q->logging ? push_logged(q, &elems[i], written ? written[i] : 0) :
-					 vhostctl_devq_push(q, &elems[i], written ? written[i] : 0);
+			/* A legacy ring's push logs itself. */
+			r = q->logging && !q->cfg.big_endian ?
+				    push_logged(q, &elems[i], written ? written[i] : 0) :
+				    vhostctl_devq_push(q, &elems[i], written ? written[i] : 0);
 			if (r)
 				return r;
 		}
@@ -374,6 +394,8 @@ VHC_EXPORT int vhostctl_devq_flush(struct vhostctl_devq *q)
 	if (!q->pending)
 		return 0;
 	q->pending = 0;
+	if (LEGACY(q))
+		return vhc_legacy_flush(q);
 	if (__builtin_expect(q->logging, 0))
 		return flush_logged(q);
 	return q->cfg.packed ? vhc_packed_flush(q) : vhc_split_flush(q);
@@ -385,6 +407,8 @@ VHC_EXPORT int vhostctl_devq_notify_enable(struct vhostctl_devq *q, int enable)
 		return vhc_err(EINVAL);
 	if (q->broken)
 		return vhc_err(EIO);
+	if (LEGACY(q))
+		return vhc_legacy_notify(q, enable);
 	return q->cfg.packed ? vhc_packed_notify(q, enable) : vhc_split_notify(q, enable);
 }
 

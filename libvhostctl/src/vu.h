@@ -237,6 +237,8 @@ vhc_be_handler vhc_be_get_features, vhc_be_set_features, vhc_be_get_protocol_fea
 	vhc_be_set_status, vhc_be_get_status, vhc_be_get_inflight_fd, vhc_be_set_inflight_fd,
 	vhc_be_set_device_state_fd, vhc_be_check_device_state, vhc_be_set_log_base,
 	vhc_be_set_log_fd;
+/* vu_backend_inb.c: in-band notifications and cross-endian rings */
+vhc_be_handler vhc_be_vring_kick, vhc_be_set_vring_endian;
 
 /* vu_wire.c */
 const struct vhc_vu_req_info *vhc_vu_req_info(uint32_t req);
@@ -303,6 +305,10 @@ struct vhc_devq_cfg {
 	struct vhc_dirty_log *dlog;	/* the backend's dirty log state, or NULL */
 	bool log_used;		/* VHOST_VRING_F_LOG: log the ring's writes */
 	uint64_t log_addr;	/* split: guest address of the used ring, for the log */
+	bool big_endian;	/* a legacy split ring in big-endian order (devq_legacy.c) */
+	/* Without a call fd: how to notify the driver (in-band), or NULL. */
+	void (*call)(void *ctx, unsigned int index);
+	void *call_ctx;
 };
 
 struct vhostctl_devq *vhc_devq_create(const struct vhc_memmap *map, const struct vhc_devq_cfg *cfg,
@@ -313,6 +319,7 @@ void vhc_devq_clear_drained(struct vhostctl_devq *q);
 bool vhc_devq_drained(const struct vhostctl_devq *q);
 bool vhc_devq_broken(const struct vhostctl_devq *q);
 void vhc_devq_set_call(struct vhostctl_devq *q, int fd);
+bool vhc_devq_big_endian(const struct vhostctl_devq *q);
 size_t vhc_inflight_queue_size(unsigned int num, bool packed);
 void vhc_devq_set_log(struct vhostctl_devq *q, bool log_used, uint64_t log_addr);
 int vhc_devq_inflight_resubmit(struct vhostctl_devq *q, uint16_t *heads, unsigned int max);

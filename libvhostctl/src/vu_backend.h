@@ -29,7 +29,9 @@
 	 VHC_BIT(VHOSTCTL_VU_PF_INFLIGHT_SHMFD) |                               \
 	 VHC_BIT(VHOSTCTL_VU_PF_RESET_DEVICE) |                                 \
 	 VHC_BIT(VHOSTCTL_VU_PF_CONFIGURE_MEM_SLOTS) |                          \
-	 VHC_BIT(VHOSTCTL_VU_PF_STATUS) | VHC_BIT(VHOSTCTL_VU_PF_DEVICE_STATE))
+	 VHC_BIT(VHOSTCTL_VU_PF_STATUS) | VHC_BIT(VHOSTCTL_VU_PF_DEVICE_STATE) |   \
+	 VHC_BIT(VHOSTCTL_VU_PF_INBAND_NOTIFICATIONS) |                         \
+	 VHC_BIT(VHOSTCTL_VU_PF_CROSS_ENDIAN))
 #define BE_RING_FEATURES                                                       \
 	(VHC_BIT(VHC_F_VERSION_1) | VHC_BIT(VHC_F_EVENT_IDX) |                 \
 	 VHC_BIT(VHC_F_INDIRECT_DESC) | VHC_BIT(VHC_F_RING_PACKED) |           \
@@ -46,6 +48,7 @@ struct be_queue {
 	bool polling;		/* kick given as NOFD: poll the ring */
 	bool more;		/* the handler asked to be called again */
 	bool broken;		/* stopped on a broken ring, its error fd signalled */
+	bool big_endian;	/* SET_VRING_ENDIAN: a legacy ring in big-endian order */
 	struct vhostctl_devq *q;
 };
 
@@ -157,5 +160,10 @@ int vhc_be_handle(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, char *wh
 int vhc_be_reply_u64(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, uint64_t v);
 void vhc_be_session_end(struct vhostctl_vu_backend *be);
 void vhc_be_log_check_missed(struct vhostctl_vu_backend *be);
+
+/* vu_backend_inb.c */
+void vhc_be_inband_call(void *ctx, unsigned int index);
+int vhc_be_inband_check(struct vhostctl_vu_backend *be, uint64_t proto, char *why, size_t wl);
+int vhc_be_endian_check(struct vhostctl_vu_backend *be, unsigned int i, char *why, size_t wl);
 
 #endif /* VHOSTCTL_VU_BACKEND_H */
