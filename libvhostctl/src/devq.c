@@ -136,13 +136,11 @@ void vhc_devq_set_call(struct vhostctl_devq *q, int fd)
 	q->cfg.call_fd = fd;
 }
 
-bool vhc_devq_big_endian(const struct vhostctl_devq *q)
-{
-	return q->cfg.big_endian;
-}
-
-/* A big-endian legacy ring: tested once per call, the whole call in devq_legacy.c. */
-#define LEGACY(q) __builtin_expect((q)->cfg.big_endian, 0)
+/*
+ * Broken, or a legacy big-endian ring (devq_legacy.c): one test of both
+ * flags per call, the test the little-endian path made for broken alone.
+ */
+#define DIVERT(q) __builtin_expect((q)->divert, 0)
 
 /* ---- public ---------------------------------------------------------- */
 
@@ -208,10 +206,8 @@ VHC_EXPORT int vhostctl_devq_pop(struct vhostctl_devq *q, struct vhostctl_devq_e
 {
 	if (!q || !elem || (!iov && max_iov))
 		return vhc_err(EINVAL);
-	if (q->broken)
-		return vhc_err(EIO);
-	if (LEGACY(q))
-		return vhc_legacy_pop(q, elem, iov, max_iov);
+	if (DIVERT(q))
+		return q->broken ? vhc_err(EIO) : vhc_legacy_pop(q, elem, iov, max_iov);
 	if (q->cfg.packed)
 		return vhc_packed_pop(q, elem, iov, max_iov);
 	return vhc_split_pop(q, elem, iov, max_iov);
@@ -232,12 +228,10 @@ VHC_EXPORT int vhostctl_devq_pop_burst(struct vhostctl_devq *q, struct vhostctl_
 
 	if (!q || (!elems && n) || (!iov && per) || n > INT_MAX)
 		return vhc_err(EINVAL);
-	if (q->broken)
-		return vhc_err(EIO);
+	if (DIVERT(q))
+		return q->broken ? vhc_err(EIO) : vhc_legacy_pop_burst(q, elems, iov, per, n);
 	if (!n)
 		return 0;
-	if (LEGACY(q))
-		return vhc_legacy_pop_burst(q, elems, iov, per, n);
 	packed = q->cfg.packed;
 	run = packed ? !q->pinfl : !q->infl && q->resubmit_pos >= q->nresubmit;
 	while (i < n) {
@@ -285,10 +279,8 @@ VHC_EXPORT int vhostctl_devq_unpop(struct vhostctl_devq *q, const struct vhostct
 {
 	if (!q || !elem)
 		return vhc_err(EINVAL);
-	if (q->broken)
-		return vhc_err(EIO);
-	if (LEGACY(q))
-		return vhc_ret(vhc_legacy_unpop(q, elem));
+	if (DIVERT(q))
+		return q->broken ? vhc_err(EIO) : vhc_ret(vhc_legacy_unpop(q, elem));
 	return vhc_ret(q->cfg.packed ? vhc_packed_unpop(q, elem) : vhc_split_unpop(q, elem));
 }
 
@@ -319,12 +311,11 @@ VHC_EXPORT int vhostctl_devq_push(struct vhostctl_devq *q, const struct vhostctl
 {
 	if (!q || !elem || written > elem->in_len)
 		return vhc_err(EINVAL);
-	if (q->broken)
-		return vhc_err(EIO);
+	if (DIVERT(q))
+		return q->broken ? vhc_err(EIO) : !push_elem_ok(q, elem) ? vhc_err(EINVAL) :
+			vhc_legacy_push(q, elem, written);
 	if (!push_elem_ok(q, elem))
 		return vhc_err(EINVAL);
-	if (LEGACY(q))
-		return vhc_legacy_push(q, elem, written);
 	if (__builtin_expect(q->logging, 0))
 		return push_logged(q, elem, written);
 	if (q->cfg.packed)
@@ -341,7 +332,7 @@ VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 
 	if (!q || (!elems && n) || n > INT_MAX)
 		return vhc_err(EINVAL);
-	if (q->broken)
+	if (DIVERT(q) && q->broken)
 		return vhc_err(EIO);
 	/* Every element is checked first: a burst goes back whole, or not at all. */
 	num = q->cfg.num;
@@ -357,12 +348,11 @@ VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 			if (elems[i].id >= num)
 				return vhc_err(EINVAL);
 	}
-	if (__builtin_expect(q->logging || q->pinfl || q->infl || q->cfg.big_endian, 0)) {
+	/* A legacy ring's pushes divert one by one. */
+	if (__builtin_expect(q->logging || q->pinfl || q->infl || q->legacy, 0)) {
 		for (i = 0; i < n; i++) {
-			/* A legacy ring's push logs itself. */
-			r = q->logging && !q->cfg.big_endian ?
-				    push_logged(q, &elems[i], written ? written[i] : 0) :
-				    vhostctl_devq_push(q, &elems[i], written ? written[i] : 0);
+			r = q->logging && !q->legacy ? push_logged(q, &elems[i], written ? written[i] : 0) :
+					 vhostctl_devq_push(q, &elems[i], written ? written[i] : 0);
 			if (r)
 				return r;
 		}
@@ -389,13 +379,17 @@ VHC_EXPORT int vhostctl_devq_flush(struct vhostctl_devq *q)
 {
 	if (!q)
 		return vhc_err(EINVAL);
-	if (q->broken)
-		return vhc_err(EIO);
+	if (DIVERT(q)) {
+		if (q->broken)
+			return vhc_err(EIO);
+		if (!q->pending)
+			return 0;
+		q->pending = 0;
+		return vhc_legacy_flush(q);
+	}
 	if (!q->pending)
 		return 0;
 	q->pending = 0;
-	if (LEGACY(q))
-		return vhc_legacy_flush(q);
 	if (__builtin_expect(q->logging, 0))
 		return flush_logged(q);
 	return q->cfg.packed ? vhc_packed_flush(q) : vhc_split_flush(q);
@@ -405,10 +399,8 @@ VHC_EXPORT int vhostctl_devq_notify_enable(struct vhostctl_devq *q, int enable)
 {
 	if (!q)
 		return vhc_err(EINVAL);
-	if (q->broken)
-		return vhc_err(EIO);
-	if (LEGACY(q))
-		return vhc_legacy_notify(q, enable);
+	if (DIVERT(q))
+		return q->broken ? vhc_err(EIO) : vhc_legacy_notify(q, enable);
 	return q->cfg.packed ? vhc_packed_notify(q, enable) : vhc_split_notify(q, enable);
 }
 

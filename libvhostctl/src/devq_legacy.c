@@ -31,6 +31,7 @@ int vhc_legacy_init(struct vhostctl_devq *q)
 {
 	if (q->cfg.packed || q->cfg.inflight)
 		return -EOPNOTSUPP;
+	q->legacy = true;
 	q->last_avail = (uint16_t)q->cfg.base;
 	q->avail_seen = q->last_avail;
 	q->used_idx = lg16(&q->used_hdr[1]);

@@ -127,7 +127,17 @@ struct vhostctl_devq {
 	const struct vhc_memmap *map;
 	struct vhc_memmap own;		/* the map of a standalone queue */
 	struct vhc_devq_cfg cfg;
-	bool broken;
+	/*
+	 * A broken ring and a legacy big-endian one share the one test every
+	 * public call (devq.c) makes: either leaves the little-endian path.
+	 */
+	union {
+		struct {
+			bool broken;
+			bool legacy;	/* cfg.big_endian: every call in devq_legacy.c */
+		};
+		uint16_t divert;
+	};
 	bool drained;			/* a pop found the ring empty (since cleared) */
 
 	/* split */

@@ -319,7 +319,6 @@ void vhc_devq_clear_drained(struct vhostctl_devq *q);
 bool vhc_devq_drained(const struct vhostctl_devq *q);
 bool vhc_devq_broken(const struct vhostctl_devq *q);
 void vhc_devq_set_call(struct vhostctl_devq *q, int fd);
-bool vhc_devq_big_endian(const struct vhostctl_devq *q);
 size_t vhc_inflight_queue_size(unsigned int num, bool packed);
 void vhc_devq_set_log(struct vhostctl_devq *q, bool log_used, uint64_t log_addr);
 int vhc_devq_inflight_resubmit(struct vhostctl_devq *q, uint16_t *heads, unsigned int max);
