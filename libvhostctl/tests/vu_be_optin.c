@@ -8,7 +8,8 @@
  * fd.  Frames go out on TX and come back on RX with their bytes; the only
  * kicks are VRING_KICK messages (the backend counts exactly those) and the
  * only calls VRING_CALL requests on the backend channel, served here and
- * counted per ring by the frontend.
+ * counted per ring by the frontend.  Named without REPLY_ACK, the frontend
+ * leaves INBAND_NOTIFICATIONS out.
  *
  * Cross-endian: a legacy device (no VERSION_1) whose rings are set
  * big-endian with SET_VRING_ENDIAN, driven by the big-endian split driver
@@ -186,6 +187,25 @@ static void inband(void)
 	drv_q_fini(&rx);
 	drv_q_fini(&tx);
 	vhostctl_mem_free(mem);
+}
+
+/* Named without REPLY_ACK, INBAND_NOTIFICATIONS is not negotiated (the spec forbids it). */
+static void inband_needs_ack(void)
+{
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o, .queues = 2,
+			   .protocol_features = PF(INBAND_NOTIFICATIONS) | PF(BACKEND_REQ));
+	struct vhostctl_vu_backend *be = net_backend();
+	struct vhostctl_dev *dev = vhostctl_vu_open(path, &o);
+	uint64_t pf;
+
+	t_true(dev);
+	t_eq(0, vhostctl_vu_protocol_features(dev, &pf));
+	t_eq(PF(BACKEND_REQ), pf);
+	t_eq(-EOPNOTSUPP, vhostctl_vu_kick(dev, 0));
+	t_eq(0, vhostctl_dev_set_owner(dev));
+	t_eq(0, stats(be).protocol_errors);
+	vhostctl_dev_close(dev);
+	vhostctl_vu_backend_free(be);
 }
 
 /* ---- big-endian legacy rings ------------------------------------------- */
@@ -429,6 +449,7 @@ int main(void)
 
 	snprintf(path, sizeof(path), "/tmp/vu_be_optin.%d.sock", getpid());
 	inband();
+	inband_needs_ack();
 	big_endian(true, true);
 	big_endian(false, true);
 	big_endian(false, false);
