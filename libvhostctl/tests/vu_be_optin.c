@@ -13,9 +13,10 @@
  *
  * Cross-endian: a legacy device (no VERSION_1) whose rings are set
  * big-endian with SET_VRING_ENDIAN, driven by the big-endian split driver
- * below (two-descriptor TX chains, event-idx on and off): every frame comes
- * back byte-exact with its length.  The same driver without
- * SET_VRING_ENDIAN breaks the ring, which shows the byte order is used.
+ * below (TX frames as two-descriptor chains or indirect tables, event-idx
+ * on and off): every frame comes back byte-exact with its length.  The same
+ * driver without SET_VRING_ENDIAN breaks the ring, which shows the byte
+ * order is used; so does a big-endian chain that loops.
  *
  * Refusals over a raw socket: VRING_KICK and SET_VRING_ENDIAN without their
  * feature end the connection; INBAND_NOTIFICATIONS without REPLY_ACK ends
@@ -210,14 +211,21 @@ static void inband_needs_ack(void)
 
 /* ---- big-endian legacy rings ------------------------------------------- */
 
-/* The big-endian driver: descriptor @d of q, chained to @next when @chain. */
+/* The big-endian driver: a descriptor, of flags (1 next, 2 write, 4 indirect). */
+static void be_put(struct drv_desc *d, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+{
+	d->addr = htobe64(addr);
+	d->len = htobe32(len);
+	d->flags = htobe16(flags);
+	d->next = htobe16(next);
+}
+
+/* Descriptor @d of q over buffer @buf, chained to @next when @chain. */
 static void be_desc(struct drv_q *q, uint16_t d, uint16_t buf, uint32_t len, bool write,
 		    bool chain, uint16_t next)
 {
-	q->desc[d].addr = htobe64(q->bufs_gpa + (uint64_t)buf * q->bsz);
-	q->desc[d].len = htobe32(len);
-	q->desc[d].flags = htobe16((write ? 2 : 0) | (chain ? 1 : 0));
-	q->desc[d].next = htobe16(next);
+	be_put(&q->desc[d], q->bufs_gpa + (uint64_t)buf * q->bsz, len,
+	       (write ? 2 : 0) | (chain ? 1 : 0), next);
 }
 
 static void be_avail(struct drv_q *q, uint16_t head)
@@ -258,14 +266,25 @@ static void be_wait(struct drv_q *q, bool event_idx, unsigned long got)
 	t_eq(8, read(q->call, &v, 8));
 }
 
-static void big_endian(bool event_idx, bool set_endian)
+/*
+ * How TX frames go out: chains of two descriptors, or an indirect table of
+ * two; or the driver breaks a rule: no SET_VRING_ENDIAN, or a chain that
+ * loops on itself.
+ */
+enum be_mode { BE_CHAIN, BE_INDIRECT, BE_NO_ENDIAN, BE_LOOP };
+
+static void big_endian(bool event_idx, enum be_mode mode)
 {
+	bool set_endian = mode != BE_NO_ENDIAN;
 	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o, .queues = 2,
 			   .protocol_features = PF(CROSS_ENDIAN) | PF(REPLY_ACK));
 	struct vhostctl_vu_backend *be = net_backend();
 	struct vhostctl_mem *mem = vhostctl_mem_new();
 	unsigned long sent = 0, received = 0, packets = 500;
-	uint64_t feat = F_MAC | (event_idx ? VU_F_EVENT_IDX : 0);
+	uint64_t feat = F_MAC | (event_idx ? VU_F_EVENT_IDX : 0) |
+			(mode == BE_INDIRECT ? VU_F_INDIRECT : 0);
+	struct drv_desc *itab;
+	uint64_t itab_gpa;
 	struct drv_q rx, tx;
 	struct vhostctl_dev *dev;
 	unsigned int base;
@@ -273,6 +292,8 @@ static void big_endian(bool event_idx, bool set_endian)
 	t_true(mem && vhostctl_mem_add_region(mem, 0x100000, 4 << 20, 0) >= 0);
 	t_eq(0, drv_q_init(&rx, mem, NUM, false, 2048));
 	t_eq(0, drv_q_init(&tx, mem, NUM, false, 2048));
+	itab = vhostctl_mem_alloc(mem, 2 * sizeof(*itab) * NUM, 16, &itab_gpa);
+	t_true(itab);
 	dev = vhostctl_vu_open(path, &o);
 	t_true(dev);
 	t_eq(0, vhostctl_dev_set_owner(dev));
@@ -289,16 +310,23 @@ static void big_endian(bool event_idx, bool set_endian)
 		be_avail(&rx, i);
 	}
 	drv_kick(&rx);
-	if (!set_endian) {
-		/* Read as little-endian, TX avail index 0x0100 is past the ring: broken, cut off. */
+	if (mode == BE_NO_ENDIAN || mode == BE_LOOP) {
+		/*
+		 * Read as little-endian, TX avail index 0x0100 is past the ring;
+		 * a descriptor chained to itself is a loop: broken, cut off.
+		 */
 		memset(drv_buf(&tx, 0), 0, HDR + PAYLOAD);
-		be_desc(&tx, 0, 0, HDR + PAYLOAD, false, false, 0);
+		be_desc(&tx, 0, 0, HDR + PAYLOAD, false, mode == BE_LOOP, 0);
 		be_avail(&tx, 0);
 		drv_kick(&tx);
 		for (int i = 0; i < 300 && !stats(be).protocol_errors; i++)
 			usleep(10000);
 		t_eq(1, stats(be).protocol_errors);
-		printf("big-endian driver without SET_VRING_ENDIAN: %s\n", stats(be).last_error);
+		if (!strstr(stats(be).last_error, "vring 1: broken ring"))
+			t_fail("%s", stats(be).last_error);
+		printf("big-endian driver, %s: %s\n",
+		       mode == BE_LOOP ? "a looping chain" : "no SET_VRING_ENDIAN",
+		       stats(be).last_error);
 		goto out;
 	}
 	while (received < packets) {
@@ -306,15 +334,23 @@ static void big_endian(bool event_idx, bool set_endian)
 		uint32_t len;
 		bool rx_back = false;
 
-		/* TX: each frame a chain of two descriptors, header then payload. */
+		/* TX: each frame header then payload, chained or in an indirect table. */
 		if (sent - received < NUM / 4 && sent < packets) {
 			while (sent - received < NUM / 4 && sent < packets) {
 				uint16_t d = (uint16_t)(2 * (sent % (NUM / 2)));
 
 				memset(drv_buf(&tx, d), 0, HDR);
 				frame(drv_buf(&tx, d + 1), sent);
-				be_desc(&tx, d, d, HDR, false, true, d + 1);
-				be_desc(&tx, d + 1, d + 1, PAYLOAD, false, false, 0);
+				if (mode == BE_INDIRECT) {
+					be_put(&itab[d], tx.bufs_gpa + (uint64_t)d * tx.bsz, HDR, 1, 1);
+					be_put(&itab[d + 1], tx.bufs_gpa + (uint64_t)(d + 1) * tx.bsz,
+					       PAYLOAD, 0, 0);
+					be_put(&tx.desc[d], itab_gpa + d * sizeof(*itab),
+					       2 * sizeof(*itab), 4, 0);
+				} else {
+					be_desc(&tx, d, d, HDR, false, true, d + 1);
+					be_desc(&tx, d + 1, d + 1, PAYLOAD, false, false, 0);
+				}
 				be_avail(&tx, d);
 				sent++;
 			}
@@ -341,8 +377,8 @@ static void big_endian(bool event_idx, bool set_endian)
 	/* The used index is the device's, in the ring's order. */
 	t_eq(received, be16toh(rx.used[1]));
 	t_eq(0, stats(be).protocol_errors);
-	printf("big-endian legacy rings, event-idx %s: %lu frames back byte-exact\n",
-	       event_idx ? "on" : "off", received);
+	printf("big-endian legacy rings, TX %s, event-idx %s: %lu frames back byte-exact\n",
+	       mode == BE_INDIRECT ? "indirect" : "chains", event_idx ? "on" : "off", received);
 out:
 	vhostctl_dev_close(dev);
 	vhostctl_vu_backend_free(be);
@@ -450,9 +486,11 @@ int main(void)
 	snprintf(path, sizeof(path), "/tmp/vu_be_optin.%d.sock", getpid());
 	inband();
 	inband_needs_ack();
-	big_endian(true, true);
-	big_endian(false, true);
-	big_endian(false, false);
+	big_endian(true, BE_CHAIN);
+	big_endian(false, BE_CHAIN);
+	big_endian(true, BE_INDIRECT);
+	big_endian(false, BE_NO_ENDIAN);
+	big_endian(false, BE_LOOP);
 	refusals();
 	t_eq(fds, t_count_fds());
 	return 0;
