@@ -19,9 +19,10 @@
  * order is used; so does a big-endian chain that loops.
  *
  * Refusals over a raw socket: VRING_KICK and SET_VRING_ENDIAN without their
- * feature end the connection; INBAND_NOTIFICATIONS without REPLY_ACK ends
- * it; VRING_KICK on a ring with a kick fd, SET_VRING_ENDIAN with a bad
- * value, on a running ring or on a VERSION_1 device are refused (failure
+ * feature, for a ring past the queue count or with a short payload end the
+ * connection; INBAND_NOTIFICATIONS without REPLY_ACK ends it.  VRING_KICK
+ * on a stopped ring or one with a kick fd, and SET_VRING_ENDIAN with a bad
+ * value, on a running ring or on a VERSION_1 device, are refused (failure
  * reply), the connection kept.
  */
 #include <endian.h>
@@ -450,6 +451,20 @@ static void refusals(void)
 	cut(be, fd, &ncut, "SET_VRING_ENDIAN without protocol feature CROSS_ENDIAN");
 	fd = session(0, PF(INBAND_NOTIFICATIONS) | PF(BACKEND_REQ));
 	cut(be, fd, &ncut, "INBAND_NOTIFICATIONS without BACKEND_REQ and REPLY_ACK");
+
+	/* A ring past the queue count, a short payload: the connection ends too. */
+	for (int req = 23; req <= 35; req += 12) {
+		uint32_t past[2] = { 2, 1 };
+		uint64_t pf = PF(REPLY_ACK) | PF(BACKEND_REQ) |
+			      (req == 23 ? PF(CROSS_ENDIAN) : PF(INBAND_NOTIFICATIONS));
+
+		fd = session(0, pf);
+		t_true(raw_sendmsg(fd, (uint32_t)req, 1, past, 8, NULL, 0));
+		cut(be, fd, &ncut, "vring 2 of 2");
+		fd = session(0, pf);
+		t_true(raw_sendmsg(fd, (uint32_t)req, 1, past, 4, NULL, 0));
+		cut(be, fd, &ncut, "payload of 4 bytes, expected 8");
+	}
 
 	/* SET_VRING_ENDIAN: a bad value, a VERSION_1 device; refused, the connection kept. */
 	fd = session(VU_F_VERSION_1, PF(REPLY_ACK) | PF(CROSS_ENDIAN));
