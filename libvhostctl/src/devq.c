@@ -351,8 +351,9 @@ VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 	/* A legacy ring's pushes divert one by one. */
 	if (__builtin_expect(q->logging || q->pinfl || q->infl || q->legacy, 0)) {
 		for (i = 0; i < n; i++) {
-			r = q->logging && !q->legacy ? push_logged(q, &elems[i], written ? written[i] : 0) :
-					 vhostctl_devq_push(q, &elems[i], written ? written[i] : 0);
+			r = q->logging && !q->legacy ?
+				    push_logged(q, &elems[i], written ? written[i] : 0) :
+				    vhostctl_devq_push(q, &elems[i], written ? written[i] : 0);
 			if (r)
 				return r;
 		}

@@ -163,7 +163,7 @@ void vhc_be_log_check_missed(struct vhostctl_vu_backend *be);
 
 /* vu_backend_inb.c */
 void vhc_be_inband_call(void *ctx, unsigned int index);
-int vhc_be_inband_check(struct vhostctl_vu_backend *be, uint64_t proto, char *why, size_t wl);
+int vhc_be_inband_check(uint64_t proto, char *why, size_t wl);
 int vhc_be_endian_check(struct vhostctl_vu_backend *be, unsigned int i, char *why, size_t wl);
 
 #endif /* VHOSTCTL_VU_BACKEND_H */

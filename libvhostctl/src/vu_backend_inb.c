@@ -26,9 +26,8 @@
 #define INBAND_ACK_MS 5000
 #endif
 
-int vhc_be_inband_check(struct vhostctl_vu_backend *be, uint64_t proto, char *why, size_t wl)
+int vhc_be_inband_check(uint64_t proto, char *why, size_t wl)
 {
-	(void)be;
 	if (!(proto & VHC_BIT(VHOSTCTL_VU_PF_INBAND_NOTIFICATIONS)) ||
 	    (proto & INBAND_NEEDS) == INBAND_NEEDS)
 		return 0;

@@ -434,7 +434,7 @@ int vhc_be_get_protocol_features(struct vhc_be_req *c)
 int vhc_be_set_protocol_features(struct vhc_be_req *c)
 {
 	if (!offered(c->m, c->be->proto, c->why, c->wl) ||
-	    vhc_be_inband_check(c->be, c->m->p.u64, c->why, c->wl))
+	    vhc_be_inband_check(c->m->p.u64, c->why, c->wl))
 		return -EPROTO;
 	c->be->proto_acked = c->m->p.u64;
 	return 0;

@@ -343,9 +343,10 @@ static void big_endian(bool event_idx, enum be_mode mode)
 				memset(drv_buf(&tx, d), 0, HDR);
 				frame(drv_buf(&tx, d + 1), sent);
 				if (mode == BE_INDIRECT) {
-					be_put(&itab[d], tx.bufs_gpa + (uint64_t)d * tx.bsz, HDR, 1, 1);
-					be_put(&itab[d + 1], tx.bufs_gpa + (uint64_t)(d + 1) * tx.bsz,
-					       PAYLOAD, 0, 0);
+					uint64_t g = tx.bufs_gpa + (uint64_t)d * tx.bsz;
+
+					be_put(&itab[d], g, HDR, 1, 1);
+					be_put(&itab[d + 1], g + tx.bsz, PAYLOAD, 0, 0);
 					be_put(&tx.desc[d], itab_gpa + d * sizeof(*itab),
 					       2 * sizeof(*itab), 4, 0);
 				} else {
