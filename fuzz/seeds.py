@@ -42,14 +42,16 @@ def kick(i): return bytes([5, i])
 def regw(which, off, data): return bytes([6, which]) + u16(off) + bytes([len(data)]) + data
 
 
-def vring(i, desc, avail, used, flags=0, log=0):
+def vring(i, desc, avail, used, flags=0, log=0, nofd=False):
+    # nofd: call and kick without fds (in-band notifications when negotiated)
+    fd = (lambda k: msg(k, u64(i | 0x100))) if nofd else (lambda k: msg(k, u64(i), [(4 if k == 12 else 6) + i]))
     return (msg(8, u32(i) + u32(256)) +
             msg(9, u32(i) + u32(flags) + u64(UADDR + desc) + u64(UADDR + used) + u64(UADDR + avail) + u64(log)) +
             msg(10, u32(i) + u32(0)) +
-            msg(12, u64(i), [4 + i]) + msg(13, u64(i), [6 + i]) + msg(18, u32(i) + u32(1)))
+            fd(12) + fd(13) + msg(18, u32(i) + u32(1)))
 
 
-def setup(features, pf=PF_ALL, nq=2, log=False):
+def setup(features, pf=PF_ALL, nq=2, log=False, nofd=False, big_endian=False):
     s = msg(1) + msg(15) + msg(2, u64(features)) + msg(16, u64(pf)) + msg(3) + msg(17)
     s += msg(21, b'', [10])
     s += msg(5, u32(1) + u32(0) + u64(0) + u64(MEM_SIZE) + u64(UADDR) + u64(0), [0])
@@ -57,11 +59,15 @@ def setup(features, pf=PF_ALL, nq=2, log=False):
         s += msg(6, u64(16 << 10) + u64(0), [2]) + msg(7, b'', [7])
     for i in range(nq):
         base = 0x8000 * i
-        s += vring(i, base, base + 0x1000, base + 0x2000, 1 if log else 0, 0x2000 + base)
+        if big_endian:
+            s += msg(23, u32(i) + u32(1), need_reply=True)     # SET_VRING_ENDIAN
+        s += vring(i, base, base + 0x1000, base + 0x2000, 1 if log else 0, 0x2000 + base, nofd)
     return s
 
 
 def split_desc(addr, ln, flags, nxt=0): return u64(addr) + u32(ln) + u16(flags) + u16(nxt)
+def split_desc_be(addr, ln, flags, nxt=0): return struct.pack('>QIHH', addr, ln, flags, nxt)
+def split_avail_be(idx, heads): return struct.pack('>HH', 0, idx) + b''.join(struct.pack('>H', h) for h in heads)
 def split_avail(idx, heads): return u16(0) + u16(idx) + b''.join(u16(h) for h in heads)
 def packed_desc(addr, ln, bid, flags): return u64(addr) + u32(ln) + u16(bid) + u16(flags)
 
@@ -80,6 +86,27 @@ def net_split(features, log=False, indirect=False):
     s += memw(0x10100, bytes(range(60)))
     s += kick(1) + kick(0)
     s += msg(11, u32(0) + u32(0)) + msg(11, u32(1) + u32(0))
+    return s
+
+
+def net_inband():
+    # In-band notifications: no kick or call fds, VRING_KICK messages, VRING_CALL on the channel.
+    s = setup(F_V1 | F_PROTO, pf=PF_ALL | (1 << 14), nofd=True)
+    s += memw(0x0000, split_desc(0x20000, 2048, 2)) + memw(0x1000, split_avail(1, [0]))
+    s += memw(0x8000, split_desc(0x10000, 72, 0)) + memw(0x9000, split_avail(1, [0]))
+    s += msg(35, u32(1) + u32(0)) + msg(35, u32(0) + u32(0)) + bytes([7])
+    s += msg(35, u32(5) + u32(0))
+    return s
+
+
+def net_big_endian():
+    # A legacy device (no VERSION_1) with big-endian rings (CROSS_ENDIAN).
+    s = setup(F_PROTO | F_EIDX, pf=PF_ALL | (1 << 6), big_endian=True)
+    s += memw(0x0000, split_desc_be(0x20000, 2048, 2)) + memw(0x1000, split_avail_be(1, [0]))
+    s += memw(0x8000, split_desc_be(0x10000, 12, 1, 1) + split_desc_be(0x10100, 60, 0))
+    s += memw(0x9000, split_avail_be(1, [0]))
+    s += kick(1) + kick(0)
+    s += msg(11, u32(0) + u32(0)) + msg(23, u32(0) + u32(0), need_reply=True)
     return s
 
 
@@ -144,6 +171,8 @@ def backend():
         'net-indirect': bytes([0]) + net_split(F_V1 | F_PROTO | F_INDIRECT, indirect=True),
         'net-log': bytes([0]) + net_split(F_V1 | F_PROTO | F_LOG, log=True),
         'net-packed': bytes([0]) + net_packed(),
+        'net-inband': bytes([0]) + net_inband(),
+        'net-big-endian': bytes([0]) + net_big_endian(),
         'blk-split': bytes([1]) + blk(),
         'blk-packed': bytes([1]) + blk(packed=True),
         'generic': generic(),

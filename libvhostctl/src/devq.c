@@ -68,6 +68,8 @@ static int devq_init(struct vhostctl_devq *q)
 	r = vhc_devq_remap(q);
 	if (r)
 		return r;
+	if (q->cfg.big_endian)
+		return vhc_legacy_init(q);
 	if (q->cfg.packed) {
 		q->last_avail = q->cfg.base & 0x7fff;
 		q->avail_wrap = !!(q->cfg.base & 0x8000);
@@ -134,6 +136,12 @@ void vhc_devq_set_call(struct vhostctl_devq *q, int fd)
 	q->cfg.call_fd = fd;
 }
 
+/*
+ * Broken, or a legacy big-endian ring (devq_legacy.c): one test of both
+ * flags per call, the test the little-endian path made for broken alone.
+ */
+#define DIVERT(q) __builtin_expect((q)->divert, 0)
+
 /* ---- public ---------------------------------------------------------- */
 
 VHC_EXPORT struct vhostctl_devq *vhostctl_devq_new(const struct vhostctl_devq_opts *opts)
@@ -198,8 +206,8 @@ VHC_EXPORT int vhostctl_devq_pop(struct vhostctl_devq *q, struct vhostctl_devq_e
 {
 	if (!q || !elem || (!iov && max_iov))
 		return vhc_err(EINVAL);
-	if (q->broken)
-		return vhc_err(EIO);
+	if (DIVERT(q))
+		return q->broken ? vhc_err(EIO) : vhc_legacy_pop(q, elem, iov, max_iov);
 	if (q->cfg.packed)
 		return vhc_packed_pop(q, elem, iov, max_iov);
 	return vhc_split_pop(q, elem, iov, max_iov);
@@ -220,8 +228,8 @@ VHC_EXPORT int vhostctl_devq_pop_burst(struct vhostctl_devq *q, struct vhostctl_
 
 	if (!q || (!elems && n) || (!iov && per) || n > INT_MAX)
 		return vhc_err(EINVAL);
-	if (q->broken)
-		return vhc_err(EIO);
+	if (DIVERT(q))
+		return q->broken ? vhc_err(EIO) : vhc_legacy_pop_burst(q, elems, iov, per, n);
 	if (!n)
 		return 0;
 	packed = q->cfg.packed;
@@ -271,8 +279,8 @@ VHC_EXPORT int vhostctl_devq_unpop(struct vhostctl_devq *q, const struct vhostct
 {
 	if (!q || !elem)
 		return vhc_err(EINVAL);
-	if (q->broken)
-		return vhc_err(EIO);
+	if (DIVERT(q))
+		return q->broken ? vhc_err(EIO) : vhc_ret(vhc_legacy_unpop(q, elem));
 	return vhc_ret(q->cfg.packed ? vhc_packed_unpop(q, elem) : vhc_split_unpop(q, elem));
 }
 
@@ -303,8 +311,9 @@ VHC_EXPORT int vhostctl_devq_push(struct vhostctl_devq *q, const struct vhostctl
 {
 	if (!q || !elem || written > elem->in_len)
 		return vhc_err(EINVAL);
-	if (q->broken)
-		return vhc_err(EIO);
+	if (DIVERT(q))
+		return q->broken ? vhc_err(EIO) : !push_elem_ok(q, elem) ? vhc_err(EINVAL) :
+			vhc_legacy_push(q, elem, written);
 	if (!push_elem_ok(q, elem))
 		return vhc_err(EINVAL);
 	if (__builtin_expect(q->logging, 0))
@@ -323,7 +332,7 @@ VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 
 	if (!q || (!elems && n) || n > INT_MAX)
 		return vhc_err(EINVAL);
-	if (q->broken)
+	if (DIVERT(q) && q->broken)
 		return vhc_err(EIO);
 	/* Every element is checked first: a burst goes back whole, or not at all. */
 	num = q->cfg.num;
@@ -339,10 +348,12 @@ VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 			if (elems[i].id >= num)
 				return vhc_err(EINVAL);
 	}
-	if (__builtin_expect(q->logging || q->pinfl || q->infl, 0)) {
+	/* A legacy ring's pushes divert one by one. */
+	if (__builtin_expect(q->logging || q->pinfl || q->infl || q->legacy, 0)) {
 		for (i = 0; i < n; i++) {
-			r = q->logging ? push_logged(q, &elems[i], written ? written[i] : 0) :
-					 vhostctl_devq_push(q, &elems[i], written ? written[i] : 0);
+			r = q->logging && !q->legacy ?
+				    push_logged(q, &elems[i], written ? written[i] : 0) :
+				    vhostctl_devq_push(q, &elems[i], written ? written[i] : 0);
 			if (r)
 				return r;
 		}
@@ -369,8 +380,14 @@ VHC_EXPORT int vhostctl_devq_flush(struct vhostctl_devq *q)
 {
 	if (!q)
 		return vhc_err(EINVAL);
-	if (q->broken)
-		return vhc_err(EIO);
+	if (DIVERT(q)) {
+		if (q->broken)
+			return vhc_err(EIO);
+		if (!q->pending)
+			return 0;
+		q->pending = 0;
+		return vhc_legacy_flush(q);
+	}
 	if (!q->pending)
 		return 0;
 	q->pending = 0;
@@ -383,8 +400,8 @@ VHC_EXPORT int vhostctl_devq_notify_enable(struct vhostctl_devq *q, int enable)
 {
 	if (!q)
 		return vhc_err(EINVAL);
-	if (q->broken)
-		return vhc_err(EIO);
+	if (DIVERT(q))
+		return q->broken ? vhc_err(EIO) : vhc_legacy_notify(q, enable);
 	return q->cfg.packed ? vhc_packed_notify(q, enable) : vhc_split_notify(q, enable);
 }
 

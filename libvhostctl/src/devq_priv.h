@@ -127,7 +127,17 @@ struct vhostctl_devq {
 	const struct vhc_memmap *map;
 	struct vhc_memmap own;		/* the map of a standalone queue */
 	struct vhc_devq_cfg cfg;
-	bool broken;
+	/*
+	 * A broken ring and a legacy big-endian one share the one test every
+	 * public call (devq.c) makes: either leaves the little-endian path.
+	 */
+	union {
+		struct {
+			bool broken;
+			bool legacy;	/* cfg.big_endian: every call in devq_legacy.c */
+		};
+		uint16_t divert;
+	};
 	bool drained;			/* a pop found the ring empty (since cleared) */
 
 	/* split */
@@ -203,8 +213,12 @@ static inline void signal_call(struct vhostctl_devq *q)
 {
 	uint64_t one = 1;
 
-	if (q->cfg.call_fd >= 0 && write(q->cfg.call_fd, &one, sizeof(one)) < 0) {
-		/* A full eventfd counter means the driver has a wakeup pending already. */
+	if (q->cfg.call_fd >= 0) {
+		if (write(q->cfg.call_fd, &one, sizeof(one)) < 0) {
+			/* A full eventfd counter means the driver has a wakeup pending already. */
+		}
+	} else if (q->cfg.call) {
+		q->cfg.call(q->cfg.call_ctx, q->cfg.index);	/* in-band */
 	}
 }
 
@@ -469,6 +483,21 @@ void vhc_packed_push_run(struct vhostctl_devq *q, const struct vhostctl_devq_ele
 int vhc_packed_flush(struct vhostctl_devq *q);
 int vhc_packed_notify(struct vhostctl_devq *q, int enable);
 int vhc_packed_unpop(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e);
+
+/*
+ * devq_legacy.c: a legacy split ring in big-endian order, whole (the
+ * little-endian paths above stay free of byte swaps); devq.c sends every
+ * call of such a ring there.
+ */
+int vhc_legacy_init(struct vhostctl_devq *q);
+int vhc_legacy_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *e, struct iovec *iov,
+		   unsigned int max);
+int vhc_legacy_pop_burst(struct vhostctl_devq *q, struct vhostctl_devq_elem *elems,
+			 struct iovec *iov, unsigned int per, unsigned int n);
+int vhc_legacy_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e, uint32_t len);
+int vhc_legacy_flush(struct vhostctl_devq *q);
+int vhc_legacy_notify(struct vhostctl_devq *q, int enable);
+int vhc_legacy_unpop(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e);
 
 /* devq_inflight.c: a ring's inflight region, fresh or kept by a predecessor. */
 int vhc_split_inflight_restore(struct vhostctl_devq *q);

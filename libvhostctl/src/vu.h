@@ -241,6 +241,8 @@ vhc_be_handler vhc_be_get_features, vhc_be_set_features, vhc_be_get_protocol_fea
 vhc_be_handler vhc_be_postcopy_advise, vhc_be_postcopy_listen, vhc_be_postcopy_end;
 /* vu_shmem.c, vu_shobj.c */
 vhc_be_handler vhc_be_get_shmem_config, vhc_be_get_shared_object, vhc_be_gpu_set_socket;
+/* vu_backend_inb.c: in-band notifications and cross-endian rings */
+vhc_be_handler vhc_be_vring_kick, vhc_be_set_vring_endian;
 
 /* vu_wire.c */
 const struct vhc_vu_req_info *vhc_vu_req_info(uint32_t req);
@@ -307,6 +309,10 @@ struct vhc_devq_cfg {
 	struct vhc_dirty_log *dlog;	/* the backend's dirty log state, or NULL */
 	bool log_used;		/* VHOST_VRING_F_LOG: log the ring's writes */
 	uint64_t log_addr;	/* split: guest address of the used ring, for the log */
+	bool big_endian;	/* a legacy split ring in big-endian order (devq_legacy.c) */
+	/* Without a call fd: how to notify the driver (in-band), or NULL. */
+	void (*call)(void *ctx, unsigned int index);
+	void *call_ctx;
 };
 
 struct vhostctl_devq *vhc_devq_create(const struct vhc_memmap *map, const struct vhc_devq_cfg *cfg,

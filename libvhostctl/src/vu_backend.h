@@ -29,8 +29,10 @@
 	 VHC_BIT(VHOSTCTL_VU_PF_INFLIGHT_SHMFD) |                               \
 	 VHC_BIT(VHOSTCTL_VU_PF_RESET_DEVICE) |                                 \
 	 VHC_BIT(VHOSTCTL_VU_PF_CONFIGURE_MEM_SLOTS) |                          \
-	 VHC_BIT(VHOSTCTL_VU_PF_STATUS) | VHC_BIT(VHOSTCTL_VU_PF_DEVICE_STATE) | \
-	 VHC_BIT(VHOSTCTL_VU_PF_PAGEFAULT))
+	 VHC_BIT(VHOSTCTL_VU_PF_STATUS) | VHC_BIT(VHOSTCTL_VU_PF_DEVICE_STATE) |   \
+	 VHC_BIT(VHOSTCTL_VU_PF_PAGEFAULT) |                                    \
+	 VHC_BIT(VHOSTCTL_VU_PF_INBAND_NOTIFICATIONS) |                         \
+	 VHC_BIT(VHOSTCTL_VU_PF_CROSS_ENDIAN))
 #define BE_RING_FEATURES                                                       \
 	(VHC_BIT(VHC_F_VERSION_1) | VHC_BIT(VHC_F_EVENT_IDX) |                 \
 	 VHC_BIT(VHC_F_INDIRECT_DESC) | VHC_BIT(VHC_F_RING_PACKED) |           \
@@ -47,6 +49,7 @@ struct be_queue {
 	bool polling;		/* kick given as NOFD: poll the ring */
 	bool more;		/* the handler asked to be called again */
 	bool broken;		/* stopped on a broken ring, its error fd signalled */
+	bool big_endian;	/* SET_VRING_ENDIAN: a legacy ring in big-endian order */
 	struct vhostctl_devq *q;
 };
 
@@ -169,5 +172,9 @@ bool vhc_be_postcopy_usable(void);
 void vhc_be_postcopy_drop(struct vhostctl_vu_backend *be);
 int vhc_be_postcopy_mem_reply(struct vhc_be_req *c);
 int vhc_be_postcopy_ack(struct vhc_be_req *c);
+/* vu_backend_inb.c */
+void vhc_be_inband_call(void *ctx, unsigned int index);
+int vhc_be_inband_check(uint64_t proto, char *why, size_t wl);
+int vhc_be_endian_check(struct vhostctl_vu_backend *be, unsigned int i, char *why, size_t wl);
 
 #endif /* VHOSTCTL_VU_BACKEND_H */

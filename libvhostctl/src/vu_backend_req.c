@@ -78,6 +78,13 @@ static int queue_start(struct vhostctl_vu_backend *be, unsigned int i, char *why
 	cfg.dlog = &be->dlog;
 	cfg.log_used = vq->addr.flags & VHOSTCTL_VRING_F_LOG;
 	cfg.log_addr = vq->addr.log;
+	if (vhc_be_endian_check(be, i, why, wl))
+		return -EPROTO;
+	cfg.big_endian = vq->big_endian;
+	if (pf(be, VHOSTCTL_VU_PF_INBAND_NOTIFICATIONS)) {
+		cfg.call = vhc_be_inband_call;
+		cfg.call_ctx = be;
+	}
 	if (be->infl && vq->num == be->infl_qsize && i < be->infl_nq) {
 		/* The layout, and so each queue's share, follows the ring format. */
 		size_t per = vhc_inflight_queue_size(vq->num, cfg.packed);
@@ -427,7 +434,8 @@ int vhc_be_get_protocol_features(struct vhc_be_req *c)
 
 int vhc_be_set_protocol_features(struct vhc_be_req *c)
 {
-	if (!offered(c->m, c->be->proto, c->why, c->wl))
+	if (!offered(c->m, c->be->proto, c->why, c->wl) ||
+	    vhc_be_inband_check(c->m->p.u64, c->why, c->wl))
 		return -EPROTO;
 	c->be->proto_acked = c->m->p.u64;
 	return 0;
@@ -604,7 +612,8 @@ int vhc_be_set_vring_kick(struct vhc_be_req *c)
 	}
 	if (queue_start(be, idx, c->why, c->wl))
 		return -EPROTO;
-	vq->polling = fd < 0;
+	/* With in-band notifications, no fd means kicks come as VRING_KICK. */
+	vq->polling = fd < 0 && !pf(be, VHOSTCTL_VU_PF_INBAND_NOTIFICATIONS);
 	return 0;
 }
 

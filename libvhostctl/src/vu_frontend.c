@@ -260,6 +260,10 @@ int vhc_fe_handshake(struct vhostctl_dev *dev)
 		if (r)
 			return r;
 		v &= fe->proto_mask;
+		/* The spec forbids in-band notifications without both of these. */
+		if ((v & (VHC_BIT(VHOSTCTL_VU_PF_BACKEND_REQ) | VHC_BIT(VHOSTCTL_VU_PF_REPLY_ACK))) !=
+		    (VHC_BIT(VHOSTCTL_VU_PF_BACKEND_REQ) | VHC_BIT(VHOSTCTL_VU_PF_REPLY_ACK)))
+			v &= ~VHC_BIT(VHOSTCTL_VU_PF_INBAND_NOTIFICATIONS);
 		r = vhc_fe_call(dev, VHC_VU_SET_PROTOCOL_FEATURES, &v, 8, NULL, 0, false);
 		if (r)
 			return r;

@@ -91,7 +91,8 @@ VHOSTCTL_API const char *vhostctl_vu_protocol_feature_name(unsigned int bit);
  * @protocol_features: protocol features to negotiate at most; 0 means every
  *                     one the library implements, except
  *                     INBAND_NOTIFICATIONS, CROSS_ENDIAN and PAGEFAULT,
- *                     negotiated only when named
+ *                     negotiated only when named (INBAND_NOTIFICATIONS
+ *                     only with BACKEND_REQ and REPLY_ACK)
  * @timeout_ms: how long to wait for the backend (connect retries, accept,
  *              each reply); 0 means 5000
  */
