@@ -279,7 +279,8 @@ VHC_EXPORT struct vhostctl_vu_backend *vhostctl_vu_backend_new(const struct vhos
 		be->proto &= ~VHC_BIT(VHOSTCTL_VU_PF_PAGEFAULT);
 	be->listen_fd = be->conn_fd = be->chan_fd = be->infl_fd = be->state_fd = -1;
 	be->dlog.fd = -1;
-	be->pc_uffd = -1;
+	be->pc_uffd = be->pc_watch_efd = -1;
+	pthread_mutex_init(&be->pc_lock, NULL);
 	be->dlog.map = &be->map;
 	for (unsigned int i = 0; i < VHC_VU_MAX_QUEUES; i++)
 		be->qs[i].kick_fd = be->qs[i].call_fd = be->qs[i].err_fd = -1;
@@ -359,6 +360,7 @@ VHC_EXPORT void vhostctl_vu_backend_free(struct vhostctl_vu_backend *be)
 	free(be->map.r);
 	free(be->shared);
 	pthread_mutex_destroy(&be->stats_lock);
+	pthread_mutex_destroy(&be->pc_lock);
 	if (be->cls)
 		be->cls->free(be->o.ctx);
 	free(be);

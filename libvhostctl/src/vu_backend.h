@@ -107,6 +107,13 @@ struct vhostctl_vu_backend {
 	int pc_uffd;		/* POSTCOPY_ADVISE's userfaultfd, or -1 */
 	bool pc_listening;	/* POSTCOPY_LISTEN: mappings registered with it */
 	bool pc_await_ack;	/* our addresses sent: no memory access before the ack */
+	/*
+	 * While listening, a thread that closes our userfaultfd when the
+	 * frontend hangs up, so that a fault it will never serve ends.
+	 */
+	pthread_t pc_watch;
+	int pc_watch_efd;	/* ends the watcher; -1 when none runs */
+	pthread_mutex_t pc_lock;	/* pc_uffd between dispatch thread and watcher */
 	struct vhc_be_shared *shared;	/* shared memory, objects, GPU: vu_shmem.c, vu_shobj.c */
 };
 

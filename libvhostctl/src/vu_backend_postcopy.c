@@ -16,7 +16,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 
@@ -66,7 +68,14 @@ static size_t page_up(size_t len)
 /* Register every mapping for missing-page faults. */
 static int register_all(struct vhostctl_vu_backend *be, char *why, size_t wl)
 {
-	for (unsigned int i = 0; i < be->nmaps; i++) {
+	int r = 0;
+
+	pthread_mutex_lock(&be->pc_lock);
+	if (be->pc_uffd < 0) {
+		snprintf(why, wl, "postcopy: the frontend hung up");
+		r = -EPROTO;
+	}
+	for (unsigned int i = 0; !r && i < be->nmaps; i++) {
 		struct uffdio_register reg = {
 			.range = { .start = (uintptr_t)be->maps[i].base,
 				   .len = page_up(be->maps[i].len) },
@@ -77,13 +86,15 @@ static int register_all(struct vhostctl_vu_backend *be, char *why, size_t wl)
 			snprintf(why, wl, "postcopy: cannot register region at gpa 0x%llx "
 				 "(%zu bytes): %s", (unsigned long long)be->maps[i].gpa,
 				 be->maps[i].len, strerror(errno));
-			return -EPROTO;
+			r = -EPROTO;
+			break;
 		}
 		be_log(be, VHOSTCTL_LOG_DEBUG, "postcopy: region at gpa 0x%llx registered, "
 		       "%zu bytes at %p", (unsigned long long)be->maps[i].gpa, be->maps[i].len,
 		       be->maps[i].base);
 	}
-	return 0;
+	pthread_mutex_unlock(&be->pc_lock);
+	return r;
 }
 
 static void unregister_all(struct vhostctl_vu_backend *be)
@@ -96,8 +107,74 @@ static void unregister_all(struct vhostctl_vu_backend *be)
 	}
 }
 
+/*
+ * A frontend that dies while listening leaves the dispatch thread asleep
+ * in a fault nobody will serve.  Once the frontend's copy of the
+ * userfaultfd is gone with it, ours is the last: closing it releases the
+ * context, the kernel wakes every waiting fault and the access is retried
+ * on plain memory.  The dispatch thread cannot do that itself, so this
+ * thread watches the connection for the hang-up.  A frontend that lives
+ * on but never serves keeps its copy, and nothing on our side can end the
+ * wait (documented in vhostctl_vu_backend_new(3)).
+ */
+static void *pc_watcher(void *arg)
+{
+	struct vhostctl_vu_backend *be = arg;
+	struct pollfd p[2] = {
+		{ .fd = be->conn_fd, .events = POLLRDHUP },
+		{ .fd = be->pc_watch_efd, .events = POLLIN },
+	};
+
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return NULL;
+		}
+		if (p[1].revents)
+			return NULL;
+		if (p[0].revents & (POLLRDHUP | POLLHUP | POLLERR))
+			break;
+	}
+	pthread_mutex_lock(&be->pc_lock);
+	close_fd(&be->pc_uffd);
+	pthread_mutex_unlock(&be->pc_lock);
+	be_log(be, VHOSTCTL_LOG_WARNING, "postcopy: the frontend hung up while listening: "
+	       "userfaultfd closed, waiting faults released");
+	return NULL;
+}
+
+static int watch_start(struct vhostctl_vu_backend *be, char *why, size_t wl)
+{
+	int e;
+
+	be->pc_watch_efd = eventfd(0, EFD_CLOEXEC);
+	if (be->pc_watch_efd < 0) {
+		snprintf(why, wl, "postcopy: eventfd: %s", strerror(errno));
+		return -EPROTO;
+	}
+	e = pthread_create(&be->pc_watch, NULL, pc_watcher, be);
+	if (e) {
+		close_fd(&be->pc_watch_efd);
+		snprintf(why, wl, "postcopy: cannot start the hang-up watcher: %s", strerror(e));
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static void watch_stop(struct vhostctl_vu_backend *be)
+{
+	if (be->pc_watch_efd < 0)
+		return;
+	/* A blocking eventfd of ours, written once: this cannot fail. */
+	eventfd_write(be->pc_watch_efd, 1);
+	pthread_join(be->pc_watch, NULL);
+	close_fd(&be->pc_watch_efd);
+}
+
 void vhc_be_postcopy_drop(struct vhostctl_vu_backend *be)
 {
+	watch_stop(be);
 	if (be->pc_uffd >= 0 && be->pc_listening)
 		unregister_all(be);
 	close_fd(&be->pc_uffd);
@@ -145,6 +222,8 @@ int vhc_be_postcopy_listen(struct vhc_be_req *c)
 		return -EPROTO;
 	}
 	r = register_all(be, c->why, c->wl);
+	if (!r)
+		r = watch_start(be, c->why, c->wl);
 	if (r)
 		return r;
 	be->pc_listening = true;

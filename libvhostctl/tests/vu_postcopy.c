@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -198,7 +199,10 @@ static void reap(struct drv_q *rx, struct drv_q *tx, unsigned int first, bool un
 
 /* ---- the backend, a child process --------------------------------------- */
 
-/* Serve until the parent closes ctl; exit 0 if every packet came back and nothing broke. */
+/*
+ * Serve until the parent closes ctl; exit 0 if every packet came back
+ * (packets ~0ul: any number) and nothing broke.
+ */
 static void backend_child(int ctl, unsigned long packets)
 {
 	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_net_opts, no, .mac = { 2, 0, 0, 0, 0, 7 },
@@ -219,7 +223,8 @@ static void backend_child(int ctl, unsigned long packets)
 	vhostctl_vu_backend_stop(be);
 	vhostctl_vu_backend_stats(be, &st);
 	vhostctl_vu_net_stats(be, &ns);
-	if (st.protocol_errors || ns.rx_packets != packets || ns.tx_packets != packets) {
+	if (st.protocol_errors ||
+	    (packets != ~0ul && (ns.rx_packets != packets || ns.tx_packets != packets))) {
 		fprintf(stderr, "backend: %llu protocol errors (%s), %llu/%llu packets of %lu\n",
 			(unsigned long long)st.protocol_errors, st.last_error,
 			(unsigned long long)ns.tx_packets, (unsigned long long)ns.rx_packets, packets);
@@ -377,6 +382,115 @@ static void migrate(bool callback)
 	t_eq(pid, waitpid(pid, &status, 0));
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		t_fail("backend process: status 0x%x", status);
+	drv_q_fini(&rx);
+	drv_q_fini(&tx);
+	vhostctl_mem_free(mem);
+	free(source);
+}
+
+/*
+ * The frontend dies while the backend waits in a fault it never served:
+ * the backend must notice the hang-up, the fault must end, and stopping
+ * the backend must return.
+ */
+static void frontend_dies(void)
+{
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_opts, o, .timeout_ms = 5000,
+			   .protocol_features = PF(REPLY_ACK) | PF(PAGEFAULT), .queues = 2,
+			   .log = getenv("VU_DEBUG") ? lg : NULL, .log_ctx = (void *)"fe",
+			   .log_level = 7);
+	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_postcopy_opts, po);
+	struct server s = { 0 };
+	struct vhostctl_mem *mem = vhostctl_mem_new();
+	struct drv_q rx, tx;
+	struct vhostctl_dev *dev;
+	struct pollfd p;
+	uint8_t *dst, *source;
+	int ctl[2], status = 0, r;
+	pid_t pid, w;
+	char c;
+
+	t_true(mem);
+	t_true(vhostctl_mem_add_region(mem, G, MEM, 0) >= 0);
+	dst = vhostctl_mem_gpa_to_hva(mem, G, MEM);
+	t_true(dst);
+	source = calloc(1, G + MEM);
+	t_true(source);
+	image = source + G;
+	memset(&rx, 0, sizeof(rx));
+	memset(&tx, 0, sizeof(tx));
+	q_view(&rx, dst, RX_DESC, RX_AVAIL, RX_USED, RX_BUFS);
+	q_view(&tx, dst, TX_DESC, TX_AVAIL, TX_USED, TX_BUFS);
+	rx.kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	rx.call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	tx.kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	tx.call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	t_true(rx.kick >= 0 && rx.call >= 0 && tx.kick >= 0 && tx.call >= 0);
+
+	t_eq(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl));
+	pid = fork();
+	t_true(pid >= 0);
+	if (!pid) {
+		close(ctl[0]);
+		backend_child(ctl[1], ~0ul);
+	}
+	close(ctl[1]);
+	if (read(ctl[0], &c, 1) != 1)
+		t_fail("backend did not start");
+	dev = vhostctl_vu_open(path, &o);
+	t_true(dev);
+	t_eq(0, vhostctl_dev_set_owner(dev));
+	t_eq(0, vhostctl_dev_set_features(dev, VU_F_VERSION_1 | F_MAC | F_PROTOCOL));
+	t_eq(0, vhostctl_dev_set_mem_table(dev, mem));
+	t_eq(0, vhostctl_vu_postcopy_advise(dev));
+	po.source = source;
+	po.source_size = G + MEM;
+	t_eq(0, vhostctl_vu_postcopy_listen(dev, &po));
+
+	/* Faults served while the rings are set up (zeroes: empty rings)... */
+	s.dev = dev;
+	t_eq(0, pthread_create(&s.th, NULL, serve, &s));
+	r = drv_setup(dev, 0, &rx);
+	if (!r)
+		r = drv_setup(dev, 1, &tx);
+	if (r)
+		t_fail("ring setup: %s", strerror(-r));
+	__atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(s.th, NULL);
+	if (s.err)
+		t_fail("serving faults: %s", strerror(-s.err));
+
+	/*
+	 * ... then no more.  The rings and the packet are written here; the
+	 * used rings and RX buffers are on pages nobody has placed, so the
+	 * backend's first write waits for a fault this process never serves.
+	 */
+	post(&rx, &tx, 0);
+	drv_kick(&rx);
+	drv_kick(&tx);
+	p = (struct pollfd){ .fd = vhostctl_vu_postcopy_fd(dev), .events = POLLIN };
+	if (poll(&p, 1, IDLE_MS) != 1)
+		t_fail("the backend took no fault");
+
+	/* The frontend dies: its socket and its copy of the userfaultfd close. */
+	vhostctl_dev_close(dev);
+	close(ctl[0]);
+	for (int ms = 0; ms < IDLE_MS; ms += 20) {
+		w = waitpid(pid, &status, WNOHANG);
+		if (w)
+			break;
+		usleep(20000);
+	}
+	if (!w) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		t_fail("the backend still waits on a page %d ms after its frontend died",
+		       IDLE_MS);
+	}
+	t_eq(pid, w);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		t_fail("backend process: status 0x%x", status);
+	printf("frontend died in a fault: the backend stopped\n");
 	drv_q_fini(&rx);
 	drv_q_fini(&tx);
 	vhostctl_mem_free(mem);
@@ -647,6 +761,8 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	migrate(false);
 	migrate(true);
+	t_no_fd_leak(fds);
+	frontend_dies();
 	t_no_fd_leak(fds);
 	backend_order();
 	t_no_fd_leak(fds);
