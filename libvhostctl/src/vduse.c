@@ -981,3 +981,10 @@ void vhc_vduse_own_ctx(struct vhostctl_vduse *vd, void (*fn)(void *ctx))
 {
 	vd->ctx_free = fn;
 }
+
+struct vhostctl_devq *vhc_vduse_queue(struct vhostctl_vduse *vd, unsigned int index)
+{
+	if (index >= vd->o.num_queues || vd->failed)
+		return NULL;
+	return vd->qs[index].q;
+}

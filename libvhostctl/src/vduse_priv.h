@@ -11,4 +11,13 @@
  */
 void vhc_vduse_own_ctx(struct vhostctl_vduse *vd, void (*fn)(void *ctx));
 
+/*
+ * Queue @index of @vd while it runs (the driver set DRIVER_OK, no handler
+ * failed since), or NULL: what a handler serving several queues reaches.
+ */
+struct vhostctl_devq *vhc_vduse_queue(struct vhostctl_vduse *vd, unsigned int index);
+
+/* vduse_backend.c: @vd, made by vhostctl_vduse_serve(), frees its backend with itself. */
+void vhc_vduse_own_backend(struct vhostctl_vduse *vd);
+
 #endif /* VHOSTCTL_VDUSE_PRIV_H */
