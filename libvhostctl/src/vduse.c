@@ -18,6 +18,7 @@
  * may be called from others.
  */
 #include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -370,8 +371,36 @@ static uint32_t vd_info_base(const struct vhostctl_vduse *vd, const struct vduse
 	return info->split.avail_index;
 }
 
-static int vd_queue_start(struct vhostctl_vduse *vd, unsigned int i)
+/*
+ * Where a dead server left split ring @i: its used index, read from the
+ * ring.  Every request it completed is below; any it had taken but not
+ * completed is served again.
+ */
+static int vd_used_base(const struct vhostctl_vduse *vd, const struct vduse_vq_info *info,
+			uint32_t *base)
 {
+	uint64_t f = atomic_load_explicit(&vd->n_features, memory_order_relaxed);
+	uint64_t at = info->device_addr + 2;
+
+	if (f & (1ull << F_RING_PACKED))
+		return -EOPNOTSUPP;
+	for (unsigned int m = 0; m < vd->nmaps; m++) {
+		const struct vd_map *map = &vd->maps[m];
+		uint16_t v;
+
+		if (at < map->start || at > map->last || map->last - at < 1)
+			continue;
+		memcpy(&v, (const uint8_t *)map->host + (at - map->start), sizeof(v));
+		*base = le16toh(v);
+		return 0;
+	}
+	return -EFAULT;
+}
+
+static int vd_queue_start(struct vhostctl_vduse *vd, unsigned int i, bool resume)
+{
+	uint32_t base;
+
 	struct vd_queue *vq = &vd->qs[i];
 	struct vduse_vq_info info = { .index = i };
 	struct vduse_vq_eventfd ef = { .index = i };
@@ -392,6 +421,17 @@ static int vd_queue_start(struct vhostctl_vduse *vd, unsigned int i)
 		       vd->name, i, info.num, max);
 		return -EINVAL;
 	}
+	base = vd_info_base(vd, &info);
+	if (resume) {
+		r = vd_used_base(vd, &info, &base);
+		if (r) {
+			vd_log(vd, VHOSTCTL_LOG_ERR, "vduse %s: queue %u: cannot resume: %s",
+			       vd->name, i, strerror(-r));
+			return r;
+		}
+		vd_log(vd, VHOSTCTL_LOG_INFO, "vduse %s: queue %u resumed at %u", vd->name, i,
+		       base);
+	}
 	vq->info = info;
 	vq->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vq->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -399,7 +439,7 @@ static int vd_queue_start(struct vhostctl_vduse *vd, unsigned int i)
 		r = -errno;
 		goto err;
 	}
-	vq->q = vd_devq(vd, i, vd_info_base(vd, &info));
+	vq->q = vd_devq(vd, i, base);
 	if (!vq->q) {
 		r = -errno;
 		vd_log(vd, VHOSTCTL_LOG_ERR, "vduse %s: queue %u: ring outside the IOTLB: %s",
@@ -447,7 +487,7 @@ static int vd_requeue(struct vhostctl_vduse *vd)
 	return 0;
 }
 
-static int vd_driver_ok(struct vhostctl_vduse *vd)
+static int vd_driver_ok(struct vhostctl_vduse *vd, bool resume)
 {
 	uint64_t f;
 	int r;
@@ -466,7 +506,7 @@ static int vd_driver_ok(struct vhostctl_vduse *vd)
 		return r;
 	vd->failed = false;
 	for (unsigned int i = 0; i < vd->o.num_queues; i++) {
-		r = vd_queue_start(vd, i);
+		r = vd_queue_start(vd, i, resume);
 		if (r) {
 			vd_stop_all(vd);
 			return r;
@@ -522,7 +562,7 @@ static int vd_set_status(struct vhostctl_vduse *vd, uint8_t status)
 	int r = 0;
 
 	if ((status & S_DRIVER_OK) && !(old & S_DRIVER_OK)) {
-		r = vd_driver_ok(vd);
+		r = vd_driver_ok(vd, false);
 		if (r)
 			return r;
 	} else if (!(status & S_DRIVER_OK) && (old & S_DRIVER_OK)) {
@@ -759,7 +799,7 @@ static int vd_check_opts(const struct vhostctl_vduse_opts *o)
 		return -EINVAL;
 	if (o->config_len > VD_MAX_CONFIG || (o->config_len && !o->config))
 		return -EINVAL;
-	if (o->flags & ~VHOSTCTL_VDUSE_F_REPLACE)
+	if (o->flags & ~(VHOSTCTL_VDUSE_F_REPLACE | VHOSTCTL_VDUSE_F_RECONNECT))
 		return -EINVAL;
 	return 0;
 }
@@ -787,6 +827,9 @@ static int vd_create(struct vhostctl_vduse *vd)
 	d.c.config_size = vd->o.config_len;
 	memcpy(d.c.config, vd->config, vd->o.config_len);
 	r = ioctl(vd->ctl_fd, VDUSE_CREATE_DEV, &d) ? -errno : 0;
+	/* the caller tries to open it: a server that died left it */
+	if (r == -EEXIST && (vd->o.flags & VHOSTCTL_VDUSE_F_RECONNECT))
+		return 1;
 	if (r == -EEXIST && (vd->o.flags & VHOSTCTL_VDUSE_F_REPLACE)) {
 		/* a stale device of a process that died: gone unless still on the bus */
 		memset(name, 0, sizeof(name));
@@ -824,8 +867,41 @@ static int vd_open_dev(struct vhostctl_vduse *vd)
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * Takes over a device whose server died: if the driver had it running
+ * (features negotiated, queues ready), map the IOTLB and start the queues
+ * where their used rings stand.  A failure stops the queues but keeps the
+ * device answering, so that the kernel can still reset and delete it.
+ */
+static void vd_resume(struct vhostctl_vduse *vd)
+{
+	bool ready = false;
+	uint64_t f = 0;
+	int r;
+
+	if (ioctl(vd->dev_fd, VDUSE_DEV_GET_FEATURES, &f))
+		f = 0;
+	for (unsigned int i = 0; i < vd->o.num_queues && f; i++) {
+		struct vduse_vq_info info = { .index = i };
+
+		if (!ioctl(vd->dev_fd, VDUSE_VQ_GET_INFO, &info) && info.ready)
+			ready = true;
+	}
+	if (!ready)
+		return;	/* not running: the driver's next SET_STATUS starts it */
+	r = vd_driver_ok(vd, true);
+	if (r) {
+		vd_log(vd, VHOSTCTL_LOG_ERR, "vduse %s: cannot resume the running device: %s",
+		       vd->name, strerror(-r));
+		vd->failed = true;
+		return;
+	}
+	atomic_store_explicit(&vd->status, S_DRIVER_OK | S_FEATURES_OK | 3, memory_order_relaxed);
+}
+
 VHC_EXPORT struct vhostctl_vduse *vhostctl_vduse_new(const struct vhostctl_vduse_opts *opts)
 {
+	bool adopt;
 	struct vhostctl_vduse *vd;
 	uint64_t ring_bits = (1ull << F_INDIRECT_DESC) | (1ull << F_EVENT_IDX) |
 			     (1ull << F_RING_PACKED);
@@ -855,6 +931,9 @@ VHC_EXPORT struct vhostctl_vduse *vhostctl_vduse_new(const struct vhostctl_vduse
 	vd->o.config = vd->config;
 	vd->offered = (vd->o.features | ring_bits | (1ull << F_VERSION_1) |
 		       (1ull << F_ACCESS_PLATFORM)) & ~vd->o.no_features;
+	/* a split ring's used index says where a dead server stopped; a packed one's not */
+	if (vd->o.flags & VHOSTCTL_VDUSE_F_RECONNECT)
+		vd->offered &= ~(1ull << F_RING_PACKED);
 	if (!(vd->offered & (1ull << F_ACCESS_PLATFORM))) {
 		/* VDUSE refuses a device without it */
 		r = -EINVAL;
@@ -868,13 +947,20 @@ VHC_EXPORT struct vhostctl_vduse *vhostctl_vduse_new(const struct vhostctl_vduse
 		goto err;
 	}
 	r = vd_create(vd);
-	if (r)
-		goto err;
-	vd->created = true;
-	r = vd_open_dev(vd);
 	if (r < 0)
 		goto err;
+	adopt = r == 1;
+	/* an adopted device is ours to destroy once it is open */
+	vd->created = !adopt;
+	r = vd_open_dev(vd);
+	if (r < 0) {
+		/* EBUSY: another process serves it */
+		if (adopt)
+			r = -EEXIST;
+		goto err;
+	}
 	vd->dev_fd = r;
+	vd->created = true;
 	for (unsigned int i = 0; i < vd->o.num_queues; i++) {
 		struct vduse_vq_config qc = { .index = i, .max_size = vd->o.queue_size };
 
@@ -889,6 +975,8 @@ VHC_EXPORT struct vhostctl_vduse *vhostctl_vduse_new(const struct vhostctl_vduse
 		r = vd_epoll(vd, EPOLL_CTL_ADD, vd->stop_fd, TAG_STOP);
 	if (r)
 		goto err;
+	if (adopt)
+		vd_resume(vd);
 	return vd;
 err:
 	if (vd->dev_fd >= 0)

@@ -4,7 +4,9 @@
  * "serve" creates the VDUSE device and answers the kernel until SIGINT or
  * SIGTERM; adding it to the vdpa bus (vdpa add ... mgmtdev vduse) and
  * binding it to a driver are left to the administrator.  On exit the vDPA
- * device, if still there, is deleted and the VDUSE device destroyed.
+ * device, if still there, is deleted and the VDUSE device destroyed.  A
+ * device of the same name left by a server that died is taken over
+ * (VHOSTCTL_VDUSE_F_RECONNECT): its in-flight requests are served.
  *
  * Every keyword is checked before /dev/vduse is touched.
  */
@@ -214,7 +216,8 @@ static struct vhostctl_vduse *serve_new(const struct vduse_args *a,
 				   .log_level = VHOSTCTL_LOG_WARNING, .name = a->name,
 				   .path = a->file, .size = a->file ? 0 : a->size,
 				   .read_only = a->read_only, .num_queues = a->queues,
-				   .queue_size = a->queue_size);
+				   .queue_size = a->queue_size,
+				   .flags = VHOSTCTL_VDUSE_F_RECONNECT);
 
 		return vhostctl_vduse_blk_new(&o);
 	}
@@ -229,7 +232,8 @@ static struct vhostctl_vduse *serve_new(const struct vduse_args *a,
 		return NULL;
 	{
 		VHOSTCTL_OPTS_INIT(struct vhostctl_vduse_serve_opts, so, .name = a->name,
-				   .queue_size = a->queue_size);
+				   .queue_size = a->queue_size,
+				   .flags = VHOSTCTL_VDUSE_F_RECONNECT);
 
 		vd = vhostctl_vduse_serve(*be, &so);
 	}

@@ -46,6 +46,15 @@ typedef int (*vhostctl_vduse_queue_fn)(struct vhostctl_vduse *vd, unsigned int i
 /* Flags of struct vhostctl_vduse_opts. */
 /** VHOSTCTL_VDUSE_F_REPLACE - destroy a stale VDUSE device of the same name first */
 #define VHOSTCTL_VDUSE_F_REPLACE (1u << 0)
+/**
+ * VHOSTCTL_VDUSE_F_RECONNECT - take over a VDUSE device of the same name whose
+ * server died: open it and resume its running split rings from their used
+ * index (requests the dead server had taken but not completed are served
+ * again); tried before VHOSTCTL_VDUSE_F_REPLACE.  Implies split rings: the
+ * device does not offer RING_PACKED, whose rings do not say where a server
+ * stopped
+ */
+#define VHOSTCTL_VDUSE_F_RECONNECT (1u << 1)
 
 /**
  * struct vhostctl_vduse_opts - a device description
@@ -105,7 +114,8 @@ struct vhostctl_vduse_opts {
  * vhostctl_vduse_dispatch(), since the kernel waits for the answers.
  *
  * Return: the device, or NULL with errno set (EEXIST: a device of that
- * name exists; EINVAL: the kernel or the library refused the description).
+ * name exists, or with VHOSTCTL_VDUSE_F_RECONNECT is served by another
+ * process; EINVAL: the kernel or the library refused the description).
  */
 VHOSTCTL_API struct vhostctl_vduse *vhostctl_vduse_new(const struct vhostctl_vduse_opts *opts);
 
