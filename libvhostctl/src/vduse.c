@@ -97,6 +97,7 @@ struct vhostctl_vduse {
 	unsigned int nmaps;
 	struct vd_queue qs[VD_MAX_QUEUES];
 	void (*ctx_free)(void *ctx);	/* the device's state, when the library made it */
+	vhc_vduse_ioctl_fn *ioctl_fn;	/* the device fd's ioctls: ioctl(2), or a test's */
 	/* counters: written by the dispatching thread, read by any */
 	_Atomic uint64_t n_requests, n_failed, n_kicks, n_irqs, n_maps, n_features;
 	_Atomic uint8_t status;
@@ -114,6 +115,13 @@ static void vd_log(const struct vhostctl_vduse *vd, int level, const char *fmt, 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	vd->o.log(vd->o.log_ctx, level, buf);
+}
+
+static int vd_ioctl(const struct vhostctl_vduse *vd, unsigned long req, void *arg)
+{
+	if (vd->ioctl_fn)
+		return vd->ioctl_fn(vd->dev_fd, req, arg);
+	return ioctl(vd->dev_fd, req, arg);
 }
 
 static uint64_t vd_inc(_Atomic uint64_t *c)
@@ -200,7 +208,7 @@ static int vd_map_range(struct vhostctl_vduse *vd, uint64_t start, uint64_t last
 
 	for (;;) {
 		struct vduse_iotlb_entry e = { .start = cur, .last = last };
-		int fd = ioctl(vd->dev_fd, VDUSE_IOTLB_GET_FD, &e);
+		int fd = vd_ioctl(vd, VDUSE_IOTLB_GET_FD, &e);
 
 		if (fd < 0) {
 			/* EINVAL: nothing mapped from cur on */
@@ -309,7 +317,7 @@ static void vd_queue_stop(struct vhostctl_vduse *vd, unsigned int i)
 		vq->q = NULL;
 	}
 	if (vq->kick_fd >= 0) {
-		ioctl(vd->dev_fd, VDUSE_VQ_SETUP_KICKFD, &ef);
+		vd_ioctl(vd, VDUSE_VQ_SETUP_KICKFD, &ef);
 		epoll_ctl(vd->ep_fd, EPOLL_CTL_DEL, vq->kick_fd, NULL);
 		close(vq->kick_fd);
 		vq->kick_fd = -1;
@@ -407,7 +415,7 @@ static int vd_queue_start(struct vhostctl_vduse *vd, unsigned int i, bool resume
 	unsigned int max = vd->o.queue_size;
 	int r;
 
-	if (ioctl(vd->dev_fd, VDUSE_VQ_GET_INFO, &info))
+	if (vd_ioctl(vd, VDUSE_VQ_GET_INFO, &info))
 		return -errno;
 	if (info.index != i)
 		return -EPROTO;
@@ -452,7 +460,7 @@ static int vd_queue_start(struct vhostctl_vduse *vd, unsigned int i, bool resume
 	if (r)
 		goto err;
 	ef.fd = vq->kick_fd;
-	if (ioctl(vd->dev_fd, VDUSE_VQ_SETUP_KICKFD, &ef)) {
+	if (vd_ioctl(vd, VDUSE_VQ_SETUP_KICKFD, &ef)) {
 		r = -errno;
 		goto err;
 	}
@@ -492,7 +500,7 @@ static int vd_driver_ok(struct vhostctl_vduse *vd, bool resume)
 	uint64_t f;
 	int r;
 
-	if (ioctl(vd->dev_fd, VDUSE_DEV_GET_FEATURES, &f))
+	if (vd_ioctl(vd, VDUSE_DEV_GET_FEATURES, &f))
 		return -errno;
 	if (f & ~vd->offered) {
 		vd_log(vd, VHOSTCTL_LOG_ERR,
@@ -539,7 +547,7 @@ static int vd_get_vq_state(struct vhostctl_vduse *vd, const struct vduse_dev_req
 		base = vhostctl_devq_base(vd->qs[i].q);
 	} else {
 		/* never started: what the driver set is where we are */
-		if (ioctl(vd->dev_fd, VDUSE_VQ_GET_INFO, &info))
+		if (vd_ioctl(vd, VDUSE_VQ_GET_INFO, &info))
 			return -errno;
 		base = vd_info_base(vd, &info);
 		if (f & (1ull << F_RING_PACKED))
@@ -661,7 +669,7 @@ static void vd_irq(struct vhostctl_vduse *vd, unsigned int i)
 
 	if (vd->qs[i].call_fd < 0 || eventfd_read(vd->qs[i].call_fd, &v))
 		return;
-	if (ioctl(vd->dev_fd, VDUSE_VQ_INJECT_IRQ, &idx))
+	if (vd_ioctl(vd, VDUSE_VQ_INJECT_IRQ, &idx))
 		vd_log(vd, VHOSTCTL_LOG_WARNING, "vduse %s: queue %u: INJECT_IRQ: %s",
 		       vd->name, i, strerror(errno));
 	else
@@ -879,12 +887,12 @@ static void vd_resume(struct vhostctl_vduse *vd)
 	uint64_t f = 0;
 	int r;
 
-	if (ioctl(vd->dev_fd, VDUSE_DEV_GET_FEATURES, &f))
+	if (vd_ioctl(vd, VDUSE_DEV_GET_FEATURES, &f))
 		f = 0;
 	for (unsigned int i = 0; i < vd->o.num_queues && f; i++) {
 		struct vduse_vq_info info = { .index = i };
 
-		if (!ioctl(vd->dev_fd, VDUSE_VQ_GET_INFO, &info) && info.ready)
+		if (!vd_ioctl(vd, VDUSE_VQ_GET_INFO, &info) && info.ready)
 			ready = true;
 	}
 	if (!ready)
@@ -899,9 +907,26 @@ static void vd_resume(struct vhostctl_vduse *vd)
 	atomic_store_explicit(&vd->status, S_DRIVER_OK | S_FEATURES_OK | 3, memory_order_relaxed);
 }
 
-VHC_EXPORT struct vhostctl_vduse *vhostctl_vduse_new(const struct vhostctl_vduse_opts *opts)
+/* Closes what vd_alloc() and the constructors opened, destroys what they made. */
+static void vd_abort(struct vhostctl_vduse *vd, int r)
 {
-	bool adopt;
+	if (vd->dev_fd >= 0)
+		close(vd->dev_fd);
+	if (vd->created)
+		vd_destroy(vd);
+	if (vd->ctl_fd >= 0)
+		close(vd->ctl_fd);
+	if (vd->ep_fd >= 0)
+		close(vd->ep_fd);
+	if (vd->stop_fd >= 0)
+		close(vd->stop_fd);
+	free(vd);
+	errno = -r;
+}
+
+/* The checked description, its defaults, the epoll and stop fds; NULL with errno set. */
+static struct vhostctl_vduse *vd_alloc(const struct vhostctl_vduse_opts *opts)
+{
 	struct vhostctl_vduse *vd;
 	uint64_t ring_bits = (1ull << F_INDIRECT_DESC) | (1ull << F_EVENT_IDX) |
 			     (1ull << F_RING_PACKED);
@@ -939,10 +964,31 @@ VHC_EXPORT struct vhostctl_vduse *vhostctl_vduse_new(const struct vhostctl_vduse
 		r = -EINVAL;
 		goto err;
 	}
-	vd->ctl_fd = open(VD_CONTROL, O_RDWR | O_CLOEXEC);
+	vd->bounce_size = VD_DEFAULT_BOUNCE;
 	vd->ep_fd = epoll_create1(EPOLL_CLOEXEC);
 	vd->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vd->ctl_fd < 0 || vd->ep_fd < 0 || vd->stop_fd < 0) {
+	if (vd->ep_fd < 0 || vd->stop_fd < 0) {
+		r = -errno;
+		goto err;
+	}
+	r = vd_epoll(vd, EPOLL_CTL_ADD, vd->stop_fd, TAG_STOP);
+	if (!r)
+		return vd;
+err:
+	vd_abort(vd, r);
+	return NULL;
+}
+
+VHC_EXPORT struct vhostctl_vduse *vhostctl_vduse_new(const struct vhostctl_vduse_opts *opts)
+{
+	struct vhostctl_vduse *vd = vd_alloc(opts);
+	bool adopt;
+	int r;
+
+	if (!vd)
+		return NULL;
+	vd->ctl_fd = open(VD_CONTROL, O_RDWR | O_CLOEXEC);
+	if (vd->ctl_fd < 0) {
 		r = -errno;
 		goto err;
 	}
@@ -964,33 +1010,20 @@ VHC_EXPORT struct vhostctl_vduse *vhostctl_vduse_new(const struct vhostctl_vduse
 	for (unsigned int i = 0; i < vd->o.num_queues; i++) {
 		struct vduse_vq_config qc = { .index = i, .max_size = vd->o.queue_size };
 
-		if (ioctl(vd->dev_fd, VDUSE_VQ_SETUP, &qc)) {
+		if (vd_ioctl(vd, VDUSE_VQ_SETUP, &qc)) {
 			r = -errno;
 			goto err;
 		}
 	}
 	vd->bounce_size = vd_read_bounce_size(vd);
 	r = vd_epoll(vd, EPOLL_CTL_ADD, vd->dev_fd, TAG_DEV);
-	if (!r)
-		r = vd_epoll(vd, EPOLL_CTL_ADD, vd->stop_fd, TAG_STOP);
 	if (r)
 		goto err;
 	if (adopt)
 		vd_resume(vd);
 	return vd;
 err:
-	if (vd->dev_fd >= 0)
-		close(vd->dev_fd);
-	if (vd->created)
-		vd_destroy(vd);
-	if (vd->ctl_fd >= 0)
-		close(vd->ctl_fd);
-	if (vd->ep_fd >= 0)
-		close(vd->ep_fd);
-	if (vd->stop_fd >= 0)
-		close(vd->stop_fd);
-	free(vd);
-	errno = -r;
+	vd_abort(vd, r);
 	return NULL;
 }
 
@@ -1053,10 +1086,11 @@ VHC_EXPORT void vhostctl_vduse_free(struct vhostctl_vduse *vd)
 	vd_stop_all(vd);
 	vd_unmap_all(vd);
 	close(vd->dev_fd);
-	r = vd_destroy(vd);
+	r = vd->created ? vd_destroy(vd) : 0;
 	if (r)
 		vd_log(vd, VHOSTCTL_LOG_WARNING, "vduse %s: destroy: %s", vd->name, strerror(-r));
-	close(vd->ctl_fd);
+	if (vd->ctl_fd >= 0)
+		close(vd->ctl_fd);
 	close(vd->ep_fd);
 	close(vd->stop_fd);
 	if (vd->ctx_free)
@@ -1075,4 +1109,24 @@ struct vhostctl_devq *vhc_vduse_queue(struct vhostctl_vduse *vd, unsigned int in
 	if (index >= vd->o.num_queues || vd->failed)
 		return NULL;
 	return vd->qs[index].q;
+}
+
+struct vhostctl_vduse *vhc_vduse_fake(const struct vhostctl_vduse_opts *opts, int dev_fd,
+				      vhc_vduse_ioctl_fn *fn)
+{
+	struct vhostctl_vduse *vd = vd_alloc(opts);
+	int r;
+
+	if (!vd) {
+		close(dev_fd);
+		return NULL;
+	}
+	vd->dev_fd = dev_fd;
+	vd->ioctl_fn = fn;
+	r = vd_epoll(vd, EPOLL_CTL_ADD, vd->dev_fd, TAG_DEV);
+	if (r) {
+		vd_abort(vd, r);
+		return NULL;
+	}
+	return vd;
 }
