@@ -16,6 +16,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 V=${BUILD:-$top/build}/bin/vhostctl
+. "$top/selftests/vduse_lib.bash"
 count=${1:-3000}
 reps=${2:-3}
 tmp=$(mktemp -d)
@@ -27,32 +28,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-until_ok() {
-	local i
-	for i in $(seq $(($1 * 10))); do
-		"${@:2}" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-bind_virtio() {
-	local d=/sys/bus/vdpa/devices/$1 drv
-	until_ok 5 test -e "$d" || return 1
-	if [ -e "$d/driver" ]; then
-		drv=$(basename "$(readlink "$d/driver")")
-		[ "$drv" = virtio_vdpa ] && return 0
-		echo "$1" >"/sys/bus/vdpa/drivers/$drv/unbind" || return 1
-	fi
-	echo virtio_vdpa >"$d/driver_override" && echo "$1" >/sys/bus/vdpa/drivers_probe
-}
-
-disk() {
-	local b
-	b=$(ls /sys/bus/vdpa/devices/"$1"/virtio*/block/ 2>/dev/null | head -n 1)
-	[ -n "$b" ] && [ -b "/dev/$b" ] && echo "/dev/$b"
-}
 
 # iops DEV read|write: COUNT 4 KiB O_DIRECT requests, requests per second.
 iops() {

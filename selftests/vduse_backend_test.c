@@ -25,6 +25,7 @@
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "vdpa_sim_helpers.h"
+#include "vduse.h"
 
 #define ETH_P_TEST	0x88b5
 #define DISK_SIZE	(4u << 20)
@@ -43,46 +44,10 @@ static void log_line(void *ctx, int level, const char *msg)
 	fprintf(stderr, "# libvhostctl: %s\n", msg);
 }
 
-static int dmesg_bugs(void)
-{
-	return system("dmesg | grep -E 'WARNING:|BUG:|Oops|general protection' >&2") == 0;
-}
-
 static void *serve(void *arg)
 {
 	vhostctl_vduse_run(arg);
 	return NULL;
-}
-
-static int if_up(const char *ifname)
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int ret = -1;
-
-	if (fd < 0)
-		return -1;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (!ioctl(fd, SIOCGIFFLAGS, &ifr)) {
-		ifr.ifr_flags |= IFF_UP;
-		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return ret;
-}
-
-/* Finds DEV's virtio device, then the entry under its CLS directory. */
-static int virtio_child(const char *dev, const char *cls, char *out, size_t outlen)
-{
-	char dir[256], vdev[64];
-	int ret;
-
-	snprintf(dir, sizeof(dir), "/sys/bus/vdpa/devices/%s", dev);
-	ret = vs_wait_find(dir, "virtio", vdev, sizeof(vdev), 3000);
-	if (ret)
-		return ret;
-	snprintf(dir, sizeof(dir), "/sys/bus/vdpa/devices/%s/%s/%s", dev, vdev, cls);
-	return vs_wait_find(dir, "", out, outlen, 3000);
 }
 
 /* Brings IFNAME up and opens an AF_PACKET socket on it for the test type. */
@@ -95,7 +60,7 @@ static int test_socket(const char *ifname)
 
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
 	vs_write_file(path, "1");
-	if (if_up(ifname))
+	if (vduse_if_up(ifname))
 		return -1;
 	sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_TEST));
 	if (sock < 0)
@@ -109,41 +74,6 @@ static int test_socket(const char *ifname)
 		return -1;
 	}
 	return sock;
-}
-
-/* Sends n frames to the interface's own MAC; how many came back intact. */
-static int send_recv(int sock, const uint8_t *mac, int n)
-{
-	uint8_t f[128], r[2048];
-	int i, got = 0;
-
-	for (i = 0; i < n; i++) {
-		memcpy(f, mac, 6);
-		memcpy(f + 6, mac, 6);
-		f[12] = ETH_P_TEST >> 8;
-		f[13] = ETH_P_TEST & 0xff;
-		memset(f + 14, i, sizeof(f) - 14);
-		if (send(sock, f, sizeof(f), 0) != sizeof(f))
-			return -errno;
-	}
-	for (;;) {
-		struct sockaddr_ll from;
-		socklen_t fl = sizeof(from);
-		ssize_t len = recvfrom(sock, r, sizeof(r), 0, (struct sockaddr *)&from, &fl);
-
-		if (len < 0)
-			break;
-		if (from.sll_pkttype == PACKET_OUTGOING)
-			continue;
-		if (len != sizeof(f) || memcmp(r, mac, 6) || r[12] != f[12] || r[13] != f[13] ||
-		    r[14] >= n)
-			continue;
-		/* the payload as sent: every byte the frame's number */
-		memset(f + 14, r[14], sizeof(f) - 14);
-		if (!memcmp(r + 14, f + 14, sizeof(f) - 14))
-			got++;
-	}
-	return got;
 }
 
 /* A backend served over VDUSE by a thread of this process, on the vdpa bus. */
@@ -211,10 +141,10 @@ TEST(vu_net_over_vduse)
 		EXPECT_EQ(NULL, vhostctl_vduse_serve(s.be, &so));
 		EXPECT_EQ(EBUSY, errno);
 	}
-	ASSERT_EQ(0, virtio_child(s.name, "net", ifname, sizeof(ifname)));
+	ASSERT_EQ(0, vduse_virtio_child(s.name, "net", ifname, sizeof(ifname)));
 	sock = test_socket(ifname);
 	ASSERT_LE(0, sock);
-	EXPECT_EQ(40, send_recv(sock, no.mac, 40));
+	EXPECT_EQ(40, vduse_send_recv(sock, no.mac, 40));
 	close(sock);
 	/* the vhost-user device's own counters saw the frames go through it */
 	ASSERT_EQ(0, vhostctl_vu_net_stats(s.be, &ns));
@@ -224,7 +154,7 @@ TEST(vu_net_over_vduse)
 	TH_LOG("tx %llu rx %llu", (unsigned long long)ns.tx_packets,
 	       (unsigned long long)ns.rx_packets);
 	serve_end(&s);
-	EXPECT_FALSE(dmesg_bugs());
+	EXPECT_FALSE(vduse_kernel_bugs());
 }
 
 TEST(vu_blk_over_vduse)
@@ -245,7 +175,7 @@ TEST(vu_blk_over_vduse)
 	ASSERT_NE(NULL, disk);
 	ASSERT_EQ(DISK_SIZE, size);
 	ASSERT_EQ(0, serve_start(&s, "vub")) TH_LOG("%s", vhostctl_vdpa_error(s.nl));
-	ASSERT_EQ(0, virtio_child(s.name, "block", dev, sizeof(dev)));
+	ASSERT_EQ(0, vduse_virtio_child(s.name, "block", dev, sizeof(dev)));
 	snprintf(path, sizeof(path), "/dev/%s", dev);
 	ASSERT_EQ(0, posix_memalign((void **)&wr, 4096, PATTERN_LEN));
 	ASSERT_EQ(0, posix_memalign((void **)&rd, 4096, PATTERN_LEN));
@@ -269,7 +199,7 @@ TEST(vu_blk_over_vduse)
 	free(wr);
 	free(rd);
 	serve_end(&s);
-	EXPECT_FALSE(dmesg_bugs());
+	EXPECT_FALSE(vduse_kernel_bugs());
 }
 
 static int no_queue(struct vhostctl_vu_backend *be, unsigned int index, struct vhostctl_devq *q,
@@ -364,10 +294,10 @@ TEST(cli_serve_net)
 	ASSERT_EQ(0, vhostctl_vdpa_dev_add(nl, name, "vduse", NULL))
 		TH_LOG("%s", vhostctl_vdpa_error(nl));
 	ASSERT_EQ(0, vs_bind(name, "virtio_vdpa"));
-	ASSERT_EQ(0, virtio_child(name, "net", ifname, sizeof(ifname)));
+	ASSERT_EQ(0, vduse_virtio_child(name, "net", ifname, sizeof(ifname)));
 	sock = test_socket(ifname);
 	ASSERT_LE(0, sock);
-	EXPECT_EQ(40, send_recv(sock, mac, 40));
+	EXPECT_EQ(40, vduse_send_recv(sock, mac, 40));
 	close(sock);
 	/* SIGTERM while bound: the daemon deletes the vDPA device itself */
 	kill(pid, SIGTERM);
@@ -385,7 +315,7 @@ TEST(cli_serve_net)
 	snprintf(path, sizeof(path), "/sys/bus/vdpa/devices/%s", name);
 	EXPECT_NE(0, access(path, F_OK));
 	vhostctl_vdpa_close(nl);
-	EXPECT_FALSE(dmesg_bugs());
+	EXPECT_FALSE(vduse_kernel_bugs());
 }
 
 TEST_HARNESS_MAIN

@@ -14,6 +14,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 V=${BUILD:-$top/build}/bin/vhostctl
+. "$top/selftests/vduse_lib.bash"
 pass=0 fail=0 n=0
 total=6
 name=vbk$$
@@ -35,34 +36,6 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null
 	done
 	rm -rf "$tmp"
-}
-
-# until_ok SECS CMD...: retry CMD every 0.1 s for SECS seconds.
-until_ok() {
-	local i secs=$1
-	shift
-	for i in $(seq $((secs * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-disk() {
-	local b
-	b=$(ls /sys/bus/vdpa/devices/"$1"/virtio*/block/ 2>/dev/null | head -n 1)
-	[ -n "$b" ] && [ -b "/dev/$b" ] && echo "/dev/$b"
-}
-
-bind_virtio() {
-	local d=/sys/bus/vdpa/devices/$1 drv
-	until_ok 5 test -e "$d" || return 1
-	if [ -e "$d/driver" ]; then
-		drv=$(basename "$(readlink "$d/driver")")
-		[ "$drv" = virtio_vdpa ] && return 0
-		echo "$1" >"/sys/bus/vdpa/drivers/$drv/unbind" || return 1
-	fi
-	echo virtio_vdpa >"$d/driver_override" && echo "$1" >/sys/bus/vdpa/drivers_probe
 }
 
 gone() { ! kill -0 "$1" 2>/dev/null; }
