@@ -12,6 +12,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 V=${BUILD:-$top/build}/bin/vhostctl
+. "$top/selftests/vduse_lib.bash"
 pass=0 fail=0 skip=0 n=0
 total=13
 pids=()
@@ -46,16 +47,6 @@ cleanup() {
 }
 
 # until SECS CMD...: retry CMD every 0.1 s for SECS seconds.
-until_ok() {
-	local i secs=$1
-	shift
-	for i in $(seq $((secs * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # serve NAME LOG ARGS...: start the daemon, wait until it serves; its pid in $spid.
 serve() {
 	local name=$1 log=$2
@@ -64,25 +55,6 @@ serve() {
 	spid=$!
 	pids+=("$spid")
 	until_ok 10 grep -q "serving blk $name" "$log"
-}
-
-# Moves vDPA device NAME to virtio_vdpa (vhost_vdpa, loaded first, takes new devices).
-bind_virtio() {
-	local d=/sys/bus/vdpa/devices/$1 drv
-	until_ok 5 test -e "$d" || return 1
-	if [ -e "$d/driver" ]; then
-		drv=$(basename "$(readlink "$d/driver")")
-		[ "$drv" = virtio_vdpa ] && return 0
-		echo "$1" >"/sys/bus/vdpa/drivers/$drv/unbind" || return 1
-	fi
-	echo virtio_vdpa >"$d/driver_override" && echo "$1" >/sys/bus/vdpa/drivers_probe
-}
-
-# disk NAME: the /dev/vdX virtio_blk made of vDPA device NAME.
-disk() {
-	local b
-	b=$(ls /sys/bus/vdpa/devices/"$1"/virtio*/block/ 2>/dev/null | head -n 1)
-	[ -n "$b" ] && [ -b "/dev/$b" ] && echo "/dev/$b"
 }
 
 echo "TAP version 13"

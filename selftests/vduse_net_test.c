@@ -30,6 +30,7 @@
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "vdpa_sim_helpers.h"
+#include "vduse.h"
 
 #define ETH_P_TEST	0x88b5
 #define HDR_LEN		12	/* virtio-net header with VERSION_1 */
@@ -181,43 +182,6 @@ static struct vhostctl_vduse *new_loop(const char *name, struct loop *l, const u
 	return vhostctl_vduse_new(&o);
 }
 
-static int if_up(const char *ifname)
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int ret = -1;
-
-	if (fd < 0)
-		return -1;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (!ioctl(fd, SIOCGIFFLAGS, &ifr)) {
-		ifr.ifr_flags |= IFF_UP;
-		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return ret;
-}
-
-/* Finds DEV's virtio device, then the entry under its CLS directory. */
-static int virtio_child(const char *dev, const char *cls, char *out, size_t outlen)
-{
-	char dir[256], vdev[64];
-	int ret;
-
-	snprintf(dir, sizeof(dir), "/sys/bus/vdpa/devices/%s", dev);
-	ret = vs_wait_find(dir, "virtio", vdev, sizeof(vdev), 3000);
-	if (ret)
-		return ret;
-	snprintf(dir, sizeof(dir), "/sys/bus/vdpa/devices/%s/%s/%s", dev, vdev, cls);
-	return vs_wait_find(dir, "", out, outlen, 3000);
-}
-
-/* Lines of the kernel log that mean a kernel bug, since the test began. */
-static int dmesg_bugs(void)
-{
-	return system("dmesg | grep -E 'WARNING:|BUG:|Oops|general protection' >&2") == 0;
-}
-
 FIXTURE(vnet)
 {
 	struct vhostctl_vdpa *nl;
@@ -265,38 +229,7 @@ FIXTURE_TEARDOWN(vnet)
 	if (self->nl)
 		vhostctl_vdpa_close(self->nl);
 	free(self->loop);
-	EXPECT_FALSE(dmesg_bugs());
-}
-
-/* Sends n frames to the interface's own MAC; how many came back. */
-static int send_recv(int sock, const uint8_t *mac, int n)
-{
-	uint8_t f[128], r[2048];
-	int i, got = 0;
-
-	for (i = 0; i < n; i++) {
-		memcpy(f, mac, 6);
-		memcpy(f + 6, mac, 6);
-		f[12] = ETH_P_TEST >> 8;
-		f[13] = ETH_P_TEST & 0xff;
-		memset(f + 14, i, sizeof(f) - 14);
-		if (send(sock, f, sizeof(f), 0) != sizeof(f))
-			return -errno;
-	}
-	for (;;) {
-		struct sockaddr_ll from;
-		socklen_t fl = sizeof(from);
-		ssize_t len = recvfrom(sock, r, sizeof(r), 0, (struct sockaddr *)&from, &fl);
-
-		if (len < 0)
-			break;
-		if (from.sll_pkttype == PACKET_OUTGOING)
-			continue;
-		if (len == sizeof(f) && !memcmp(r, mac, 6) && r[12] == f[12] && r[13] == f[13] &&
-		    r[127] == r[14])
-			got++;
-	}
-	return got;
+	EXPECT_FALSE(vduse_kernel_bugs());
 }
 
 TEST_F(vnet, virtio_net_loopback)
@@ -308,12 +241,12 @@ TEST_F(vnet, virtio_net_loopback)
 	int ifindex, sock;
 
 	ASSERT_EQ(0, vs_bind(self->name, "virtio_vdpa"));
-	ASSERT_EQ(0, virtio_child(self->name, "net", ifname, sizeof(ifname)));
+	ASSERT_EQ(0, vduse_virtio_child(self->name, "net", ifname, sizeof(ifname)));
 	ifindex = if_nametoindex(ifname);
 	ASSERT_LT(0, ifindex);
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
 	vs_write_file(path, "1");
-	ASSERT_EQ(0, if_up(ifname));
+	ASSERT_EQ(0, vduse_if_up(ifname));
 
 	sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_TEST));
 	ASSERT_LE(0, sock);
@@ -323,7 +256,7 @@ TEST_F(vnet, virtio_net_loopback)
 	ASSERT_EQ(0, bind(sock, (struct sockaddr *)&sll, sizeof(sll)));
 	ASSERT_EQ(0, setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
 
-	EXPECT_EQ(40, send_recv(sock, self->mac, 40));
+	EXPECT_EQ(40, vduse_send_recv(sock, self->mac, 40));
 	close(sock);
 	/* our device saw exactly the test's frames, and returned each */
 	EXPECT_EQ(40, atomic_load(&self->loop->test_frames));
@@ -395,7 +328,7 @@ TEST_F(vnet, destroy_while_bound)
 	{
 		char ifname[IFNAMSIZ];
 
-		EXPECT_EQ(0, virtio_child(self->name, "net", ifname, sizeof(ifname)));
+		EXPECT_EQ(0, vduse_virtio_child(self->name, "net", ifname, sizeof(ifname)));
 	}
 }
 
@@ -490,7 +423,7 @@ TEST(bad_descriptions)
 		vhostctl_vduse_free(vd);
 		EXPECT_NE(0, access(path, F_OK));
 	}
-	EXPECT_FALSE(dmesg_bugs());
+	EXPECT_FALSE(vduse_kernel_bugs());
 }
 
 /*
@@ -535,8 +468,8 @@ TEST(process_killed)
 	ASSERT_EQ(0, vhostctl_vdpa_dev_add(nl, name, "vduse", NULL))
 		TH_LOG("%s", vhostctl_vdpa_error(nl));
 	ASSERT_EQ(0, vs_bind(name, "virtio_vdpa"));
-	ASSERT_EQ(0, virtio_child(name, "net", ifname, sizeof(ifname)));
-	ASSERT_EQ(0, if_up(ifname));
+	ASSERT_EQ(0, vduse_virtio_child(name, "net", ifname, sizeof(ifname)));
+	ASSERT_EQ(0, vduse_if_up(ifname));
 
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
@@ -562,7 +495,7 @@ TEST(process_killed)
 	}
 	EXPECT_NE(0, access(path, F_OK));
 	vhostctl_vdpa_close(nl);
-	EXPECT_FALSE(dmesg_bugs());
+	EXPECT_FALSE(vduse_kernel_bugs());
 }
 
 TEST_HARNESS_MAIN

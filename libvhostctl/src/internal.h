@@ -156,7 +156,8 @@ int vhc_ioctl(int fd, unsigned long req, void *arg);
 	struct vhostctl_vu_blk_opts: vhc_offsetofend(struct vhostctl_vu_blk_opts, num_queues), \
 	struct vhostctl_vq_opts: vhc_offsetofend(struct vhostctl_vq_opts, max_indirect), \
 	struct vhostctl_vduse_opts: vhc_offsetofend(struct vhostctl_vduse_opts, ctx), \
-	struct vhostctl_vduse_blk_opts: vhc_offsetofend(struct vhostctl_vduse_blk_opts, flags))
+	struct vhostctl_vduse_blk_opts: vhc_offsetofend(struct vhostctl_vduse_blk_opts, flags), \
+	struct vhostctl_vduse_serve_opts: vhc_offsetofend(struct vhostctl_vduse_serve_opts, flags))
 
 /*
  * Copy a caller's options struct into a zeroed one of ours: its size field

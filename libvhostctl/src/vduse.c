@@ -18,6 +18,7 @@
  * may be called from others.
  */
 #include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -96,6 +97,7 @@ struct vhostctl_vduse {
 	unsigned int nmaps;
 	struct vd_queue qs[VD_MAX_QUEUES];
 	void (*ctx_free)(void *ctx);	/* the device's state, when the library made it */
+	vhc_vduse_ioctl_fn *ioctl_fn;	/* the device fd's ioctls: ioctl(2), or a test's */
 	/* counters: written by the dispatching thread, read by any */
 	_Atomic uint64_t n_requests, n_failed, n_kicks, n_irqs, n_maps, n_features;
 	_Atomic uint8_t status;
@@ -113,6 +115,13 @@ static void vd_log(const struct vhostctl_vduse *vd, int level, const char *fmt, 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	vd->o.log(vd->o.log_ctx, level, buf);
+}
+
+static int vd_ioctl(const struct vhostctl_vduse *vd, unsigned long req, void *arg)
+{
+	if (vd->ioctl_fn)
+		return vd->ioctl_fn(vd->dev_fd, req, arg);
+	return ioctl(vd->dev_fd, req, arg);
 }
 
 static uint64_t vd_inc(_Atomic uint64_t *c)
@@ -199,7 +208,7 @@ static int vd_map_range(struct vhostctl_vduse *vd, uint64_t start, uint64_t last
 
 	for (;;) {
 		struct vduse_iotlb_entry e = { .start = cur, .last = last };
-		int fd = ioctl(vd->dev_fd, VDUSE_IOTLB_GET_FD, &e);
+		int fd = vd_ioctl(vd, VDUSE_IOTLB_GET_FD, &e);
 
 		if (fd < 0) {
 			/* EINVAL: nothing mapped from cur on */
@@ -308,7 +317,7 @@ static void vd_queue_stop(struct vhostctl_vduse *vd, unsigned int i)
 		vq->q = NULL;
 	}
 	if (vq->kick_fd >= 0) {
-		ioctl(vd->dev_fd, VDUSE_VQ_SETUP_KICKFD, &ef);
+		vd_ioctl(vd, VDUSE_VQ_SETUP_KICKFD, &ef);
 		epoll_ctl(vd->ep_fd, EPOLL_CTL_DEL, vq->kick_fd, NULL);
 		close(vq->kick_fd);
 		vq->kick_fd = -1;
@@ -370,15 +379,43 @@ static uint32_t vd_info_base(const struct vhostctl_vduse *vd, const struct vduse
 	return info->split.avail_index;
 }
 
-static int vd_queue_start(struct vhostctl_vduse *vd, unsigned int i)
+/*
+ * Where a dead server left split ring @i: its used index, read from the
+ * ring.  Every request it completed is below; any it had taken but not
+ * completed is served again.
+ */
+static int vd_used_base(const struct vhostctl_vduse *vd, const struct vduse_vq_info *info,
+			uint32_t *base)
 {
+	uint64_t f = atomic_load_explicit(&vd->n_features, memory_order_relaxed);
+	uint64_t at = info->device_addr + 2;
+
+	if (f & (1ull << F_RING_PACKED))
+		return -EOPNOTSUPP;
+	for (unsigned int m = 0; m < vd->nmaps; m++) {
+		const struct vd_map *map = &vd->maps[m];
+		uint16_t v;
+
+		if (at < map->start || at > map->last || map->last - at < 1)
+			continue;
+		memcpy(&v, (const uint8_t *)map->host + (at - map->start), sizeof(v));
+		*base = le16toh(v);
+		return 0;
+	}
+	return -EFAULT;
+}
+
+static int vd_queue_start(struct vhostctl_vduse *vd, unsigned int i, bool resume)
+{
+	uint32_t base;
+
 	struct vd_queue *vq = &vd->qs[i];
 	struct vduse_vq_info info = { .index = i };
 	struct vduse_vq_eventfd ef = { .index = i };
 	unsigned int max = vd->o.queue_size;
 	int r;
 
-	if (ioctl(vd->dev_fd, VDUSE_VQ_GET_INFO, &info))
+	if (vd_ioctl(vd, VDUSE_VQ_GET_INFO, &info))
 		return -errno;
 	if (info.index != i)
 		return -EPROTO;
@@ -392,6 +429,17 @@ static int vd_queue_start(struct vhostctl_vduse *vd, unsigned int i)
 		       vd->name, i, info.num, max);
 		return -EINVAL;
 	}
+	base = vd_info_base(vd, &info);
+	if (resume) {
+		r = vd_used_base(vd, &info, &base);
+		if (r) {
+			vd_log(vd, VHOSTCTL_LOG_ERR, "vduse %s: queue %u: cannot resume: %s",
+			       vd->name, i, strerror(-r));
+			return r;
+		}
+		vd_log(vd, VHOSTCTL_LOG_INFO, "vduse %s: queue %u resumed at %u", vd->name, i,
+		       base);
+	}
 	vq->info = info;
 	vq->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vq->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -399,7 +447,7 @@ static int vd_queue_start(struct vhostctl_vduse *vd, unsigned int i)
 		r = -errno;
 		goto err;
 	}
-	vq->q = vd_devq(vd, i, vd_info_base(vd, &info));
+	vq->q = vd_devq(vd, i, base);
 	if (!vq->q) {
 		r = -errno;
 		vd_log(vd, VHOSTCTL_LOG_ERR, "vduse %s: queue %u: ring outside the IOTLB: %s",
@@ -412,7 +460,7 @@ static int vd_queue_start(struct vhostctl_vduse *vd, unsigned int i)
 	if (r)
 		goto err;
 	ef.fd = vq->kick_fd;
-	if (ioctl(vd->dev_fd, VDUSE_VQ_SETUP_KICKFD, &ef)) {
+	if (vd_ioctl(vd, VDUSE_VQ_SETUP_KICKFD, &ef)) {
 		r = -errno;
 		goto err;
 	}
@@ -447,12 +495,12 @@ static int vd_requeue(struct vhostctl_vduse *vd)
 	return 0;
 }
 
-static int vd_driver_ok(struct vhostctl_vduse *vd)
+static int vd_driver_ok(struct vhostctl_vduse *vd, bool resume)
 {
 	uint64_t f;
 	int r;
 
-	if (ioctl(vd->dev_fd, VDUSE_DEV_GET_FEATURES, &f))
+	if (vd_ioctl(vd, VDUSE_DEV_GET_FEATURES, &f))
 		return -errno;
 	if (f & ~vd->offered) {
 		vd_log(vd, VHOSTCTL_LOG_ERR,
@@ -466,7 +514,7 @@ static int vd_driver_ok(struct vhostctl_vduse *vd)
 		return r;
 	vd->failed = false;
 	for (unsigned int i = 0; i < vd->o.num_queues; i++) {
-		r = vd_queue_start(vd, i);
+		r = vd_queue_start(vd, i, resume);
 		if (r) {
 			vd_stop_all(vd);
 			return r;
@@ -499,7 +547,7 @@ static int vd_get_vq_state(struct vhostctl_vduse *vd, const struct vduse_dev_req
 		base = vhostctl_devq_base(vd->qs[i].q);
 	} else {
 		/* never started: what the driver set is where we are */
-		if (ioctl(vd->dev_fd, VDUSE_VQ_GET_INFO, &info))
+		if (vd_ioctl(vd, VDUSE_VQ_GET_INFO, &info))
 			return -errno;
 		base = vd_info_base(vd, &info);
 		if (f & (1ull << F_RING_PACKED))
@@ -522,7 +570,7 @@ static int vd_set_status(struct vhostctl_vduse *vd, uint8_t status)
 	int r = 0;
 
 	if ((status & S_DRIVER_OK) && !(old & S_DRIVER_OK)) {
-		r = vd_driver_ok(vd);
+		r = vd_driver_ok(vd, false);
 		if (r)
 			return r;
 	} else if (!(status & S_DRIVER_OK) && (old & S_DRIVER_OK)) {
@@ -621,7 +669,7 @@ static void vd_irq(struct vhostctl_vduse *vd, unsigned int i)
 
 	if (vd->qs[i].call_fd < 0 || eventfd_read(vd->qs[i].call_fd, &v))
 		return;
-	if (ioctl(vd->dev_fd, VDUSE_VQ_INJECT_IRQ, &idx))
+	if (vd_ioctl(vd, VDUSE_VQ_INJECT_IRQ, &idx))
 		vd_log(vd, VHOSTCTL_LOG_WARNING, "vduse %s: queue %u: INJECT_IRQ: %s",
 		       vd->name, i, strerror(errno));
 	else
@@ -759,7 +807,7 @@ static int vd_check_opts(const struct vhostctl_vduse_opts *o)
 		return -EINVAL;
 	if (o->config_len > VD_MAX_CONFIG || (o->config_len && !o->config))
 		return -EINVAL;
-	if (o->flags & ~VHOSTCTL_VDUSE_F_REPLACE)
+	if (o->flags & ~(VHOSTCTL_VDUSE_F_REPLACE | VHOSTCTL_VDUSE_F_RECONNECT))
 		return -EINVAL;
 	return 0;
 }
@@ -787,6 +835,9 @@ static int vd_create(struct vhostctl_vduse *vd)
 	d.c.config_size = vd->o.config_len;
 	memcpy(d.c.config, vd->config, vd->o.config_len);
 	r = ioctl(vd->ctl_fd, VDUSE_CREATE_DEV, &d) ? -errno : 0;
+	/* the caller tries to open it: a server that died left it */
+	if (r == -EEXIST && (vd->o.flags & VHOSTCTL_VDUSE_F_RECONNECT))
+		return 1;
 	if (r == -EEXIST && (vd->o.flags & VHOSTCTL_VDUSE_F_REPLACE)) {
 		/* a stale device of a process that died: gone unless still on the bus */
 		memset(name, 0, sizeof(name));
@@ -824,7 +875,57 @@ static int vd_open_dev(struct vhostctl_vduse *vd)
 	return fd < 0 ? -errno : fd;
 }
 
-VHC_EXPORT struct vhostctl_vduse *vhostctl_vduse_new(const struct vhostctl_vduse_opts *opts)
+/*
+ * Takes over a device whose server died: if the driver had it running
+ * (features negotiated, queues ready), map the IOTLB and start the queues
+ * where their used rings stand.  A failure stops the queues but keeps the
+ * device answering, so that the kernel can still reset and delete it.
+ */
+static void vd_resume(struct vhostctl_vduse *vd)
+{
+	bool ready = false;
+	uint64_t f = 0;
+	int r;
+
+	if (vd_ioctl(vd, VDUSE_DEV_GET_FEATURES, &f))
+		f = 0;
+	for (unsigned int i = 0; i < vd->o.num_queues && f; i++) {
+		struct vduse_vq_info info = { .index = i };
+
+		if (!vd_ioctl(vd, VDUSE_VQ_GET_INFO, &info) && info.ready)
+			ready = true;
+	}
+	if (!ready)
+		return;	/* not running: the driver's next SET_STATUS starts it */
+	r = vd_driver_ok(vd, true);
+	if (r) {
+		vd_log(vd, VHOSTCTL_LOG_ERR, "vduse %s: cannot resume the running device: %s",
+		       vd->name, strerror(-r));
+		vd->failed = true;
+		return;
+	}
+	atomic_store_explicit(&vd->status, S_DRIVER_OK | S_FEATURES_OK | 3, memory_order_relaxed);
+}
+
+/* Closes what vd_alloc() and the constructors opened, destroys what they made. */
+static void vd_abort(struct vhostctl_vduse *vd, int r)
+{
+	if (vd->dev_fd >= 0)
+		close(vd->dev_fd);
+	if (vd->created)
+		vd_destroy(vd);
+	if (vd->ctl_fd >= 0)
+		close(vd->ctl_fd);
+	if (vd->ep_fd >= 0)
+		close(vd->ep_fd);
+	if (vd->stop_fd >= 0)
+		close(vd->stop_fd);
+	free(vd);
+	errno = -r;
+}
+
+/* The checked description, its defaults, the epoll and stop fds; NULL with errno set. */
+static struct vhostctl_vduse *vd_alloc(const struct vhostctl_vduse_opts *opts)
 {
 	struct vhostctl_vduse *vd;
 	uint64_t ring_bits = (1ull << F_INDIRECT_DESC) | (1ull << F_EVENT_IDX) |
@@ -855,54 +956,74 @@ VHC_EXPORT struct vhostctl_vduse *vhostctl_vduse_new(const struct vhostctl_vduse
 	vd->o.config = vd->config;
 	vd->offered = (vd->o.features | ring_bits | (1ull << F_VERSION_1) |
 		       (1ull << F_ACCESS_PLATFORM)) & ~vd->o.no_features;
+	/* a split ring's used index says where a dead server stopped; a packed one's not */
+	if (vd->o.flags & VHOSTCTL_VDUSE_F_RECONNECT)
+		vd->offered &= ~(1ull << F_RING_PACKED);
 	if (!(vd->offered & (1ull << F_ACCESS_PLATFORM))) {
 		/* VDUSE refuses a device without it */
 		r = -EINVAL;
 		goto err;
 	}
-	vd->ctl_fd = open(VD_CONTROL, O_RDWR | O_CLOEXEC);
+	vd->bounce_size = VD_DEFAULT_BOUNCE;
 	vd->ep_fd = epoll_create1(EPOLL_CLOEXEC);
 	vd->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vd->ctl_fd < 0 || vd->ep_fd < 0 || vd->stop_fd < 0) {
+	if (vd->ep_fd < 0 || vd->stop_fd < 0) {
+		r = -errno;
+		goto err;
+	}
+	r = vd_epoll(vd, EPOLL_CTL_ADD, vd->stop_fd, TAG_STOP);
+	if (!r)
+		return vd;
+err:
+	vd_abort(vd, r);
+	return NULL;
+}
+
+VHC_EXPORT struct vhostctl_vduse *vhostctl_vduse_new(const struct vhostctl_vduse_opts *opts)
+{
+	struct vhostctl_vduse *vd = vd_alloc(opts);
+	bool adopt;
+	int r;
+
+	if (!vd)
+		return NULL;
+	vd->ctl_fd = open(VD_CONTROL, O_RDWR | O_CLOEXEC);
+	if (vd->ctl_fd < 0) {
 		r = -errno;
 		goto err;
 	}
 	r = vd_create(vd);
-	if (r)
-		goto err;
-	vd->created = true;
-	r = vd_open_dev(vd);
 	if (r < 0)
 		goto err;
+	adopt = r == 1;
+	/* an adopted device is ours to destroy once it is open */
+	vd->created = !adopt;
+	r = vd_open_dev(vd);
+	if (r < 0) {
+		/* EBUSY: another process serves it */
+		if (adopt)
+			r = -EEXIST;
+		goto err;
+	}
 	vd->dev_fd = r;
+	vd->created = true;
 	for (unsigned int i = 0; i < vd->o.num_queues; i++) {
 		struct vduse_vq_config qc = { .index = i, .max_size = vd->o.queue_size };
 
-		if (ioctl(vd->dev_fd, VDUSE_VQ_SETUP, &qc)) {
+		if (vd_ioctl(vd, VDUSE_VQ_SETUP, &qc)) {
 			r = -errno;
 			goto err;
 		}
 	}
 	vd->bounce_size = vd_read_bounce_size(vd);
 	r = vd_epoll(vd, EPOLL_CTL_ADD, vd->dev_fd, TAG_DEV);
-	if (!r)
-		r = vd_epoll(vd, EPOLL_CTL_ADD, vd->stop_fd, TAG_STOP);
 	if (r)
 		goto err;
+	if (adopt)
+		vd_resume(vd);
 	return vd;
 err:
-	if (vd->dev_fd >= 0)
-		close(vd->dev_fd);
-	if (vd->created)
-		vd_destroy(vd);
-	if (vd->ctl_fd >= 0)
-		close(vd->ctl_fd);
-	if (vd->ep_fd >= 0)
-		close(vd->ep_fd);
-	if (vd->stop_fd >= 0)
-		close(vd->stop_fd);
-	free(vd);
-	errno = -r;
+	vd_abort(vd, r);
 	return NULL;
 }
 
@@ -965,10 +1086,11 @@ VHC_EXPORT void vhostctl_vduse_free(struct vhostctl_vduse *vd)
 	vd_stop_all(vd);
 	vd_unmap_all(vd);
 	close(vd->dev_fd);
-	r = vd_destroy(vd);
+	r = vd->created ? vd_destroy(vd) : 0;
 	if (r)
 		vd_log(vd, VHOSTCTL_LOG_WARNING, "vduse %s: destroy: %s", vd->name, strerror(-r));
-	close(vd->ctl_fd);
+	if (vd->ctl_fd >= 0)
+		close(vd->ctl_fd);
 	close(vd->ep_fd);
 	close(vd->stop_fd);
 	if (vd->ctx_free)
@@ -980,4 +1102,31 @@ VHC_EXPORT void vhostctl_vduse_free(struct vhostctl_vduse *vd)
 void vhc_vduse_own_ctx(struct vhostctl_vduse *vd, void (*fn)(void *ctx))
 {
 	vd->ctx_free = fn;
+}
+
+struct vhostctl_devq *vhc_vduse_queue(struct vhostctl_vduse *vd, unsigned int index)
+{
+	if (index >= vd->o.num_queues || vd->failed)
+		return NULL;
+	return vd->qs[index].q;
+}
+
+struct vhostctl_vduse *vhc_vduse_fake(const struct vhostctl_vduse_opts *opts, int dev_fd,
+				      vhc_vduse_ioctl_fn *fn)
+{
+	struct vhostctl_vduse *vd = vd_alloc(opts);
+	int r;
+
+	if (!vd) {
+		close(dev_fd);
+		return NULL;
+	}
+	vd->dev_fd = dev_fd;
+	vd->ioctl_fn = fn;
+	r = vd_epoll(vd, EPOLL_CTL_ADD, vd->dev_fd, TAG_DEV);
+	if (r) {
+		vd_abort(vd, r);
+		return NULL;
+	}
+	return vd;
 }

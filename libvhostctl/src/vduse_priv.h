@@ -11,4 +11,23 @@
  */
 void vhc_vduse_own_ctx(struct vhostctl_vduse *vd, void (*fn)(void *ctx));
 
+/*
+ * Queue @index of @vd while it runs (the driver set DRIVER_OK, no handler
+ * failed since), or NULL: what a handler serving several queues reaches.
+ */
+struct vhostctl_devq *vhc_vduse_queue(struct vhostctl_vduse *vd, unsigned int index);
+
+/*
+ * A test's seam: @vd over @dev_fd (a SOCK_SEQPACKET socket the test writes
+ * struct vduse_dev_request to and reads the answers from; owned from here
+ * on) with @fn in place of ioctl(2) on it: the test plays the kernel,
+ * hostile answers included.  Nothing is created or destroyed in /dev/vduse.
+ */
+typedef int vhc_vduse_ioctl_fn(int fd, unsigned long req, void *arg);
+struct vhostctl_vduse *vhc_vduse_fake(const struct vhostctl_vduse_opts *opts, int dev_fd,
+				      vhc_vduse_ioctl_fn *fn);
+
+/* vduse_backend.c: @vd, made by vhostctl_vduse_serve(), frees its backend with itself. */
+void vhc_vduse_own_backend(struct vhostctl_vduse *vd);
+
 #endif /* VHOSTCTL_VDUSE_PRIV_H */

@@ -334,6 +334,7 @@ int vhc_devq_inflight_resubmit(struct vhostctl_devq *q, uint16_t *heads, unsigne
  */
 struct vhc_vu_class {
 	const char *name;
+	uint32_t virtio_id;		/* the device id, for transports that announce it */
 	vhostctl_vu_queue_fn queue;	/* the queue handler */
 	void (*free)(void *ctx);	/* the device state, freed with the backend */
 };
@@ -350,6 +351,10 @@ struct vhostctl_vu_backend *vhc_vu_backend_new_class(const struct vhc_vu_class *
 const struct vhc_vu_class *vhc_vu_backend_class(const struct vhostctl_vu_backend *be);
 
 struct vhostctl_devq *vhc_vu_backend_queue(struct vhostctl_vu_backend *be, unsigned int index);
+
+/* vu_blk.c: vhostctl_vu_blk_new() on an open file @fd (> 0) or with SEG_MAX @seg_max. */
+struct vhostctl_vu_backend *vhc_vu_blk_new(const struct vhostctl_vu_blk_opts *o, int fd,
+					   unsigned int seg_max);
 
 extern const struct vhc_dev_ops vhc_vu_ops;
 

@@ -336,6 +336,8 @@ struct vhostctl_devq *vhc_vu_backend_queue(struct vhostctl_vu_backend *be, unsig
 
 	if (index >= be->o.num_queues)
 		return NULL;
+	if (be->vduse)
+		return vhc_vduse_queue(be->vduse, index);
 	vq = &be->qs[index];
 	return vq->started && vq->enabled ? vq->q : NULL;
 }

@@ -3,7 +3,8 @@
  * The vhost-user backend, private to its two files: vu_backend.c (the
  * socket, the event loop, the queues' handler calls, the public calls) and
  * vu_backend_req.c (one handler per request, memory, rings, dirty log,
- * inflight regions).
+ * inflight regions), and vduse_backend.c, which serves the same device over
+ * VDUSE.
  */
 #ifndef VHOSTCTL_VU_BACKEND_H
 #define VHOSTCTL_VU_BACKEND_H
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "vduse_priv.h"
 #include "vu.h"
 
 #define TAG_LISTEN 1
@@ -115,6 +117,7 @@ struct vhostctl_vu_backend {
 	int pc_watch_efd;	/* ends the watcher; -1 when none runs */
 	pthread_mutex_t pc_lock;	/* pc_uffd between dispatch thread and watcher */
 	struct vhc_be_shared *shared;	/* shared memory, objects, GPU: vu_shmem.c, vu_shobj.c */
+	struct vhostctl_vduse *vduse;	/* serving over VDUSE: its queues are ours */
 };
 
 

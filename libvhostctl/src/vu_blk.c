@@ -26,16 +26,48 @@ static void blk_free(void *ctx)
 
 static const struct vhc_vu_class blk_class = {
 	.name = "blk",
+	.virtio_id = 2,
 	.queue = blk_queue,
 	.free = blk_free,
 };
 
-VHC_EXPORT struct vhostctl_vu_backend *vhostctl_vu_blk_new(const struct vhostctl_vu_blk_opts *opts)
+struct vhostctl_vu_backend *vhc_vu_blk_new(const struct vhostctl_vu_blk_opts *o, int fd,
+					   unsigned int seg_max)
 {
 	VHOSTCTL_OPTS_INIT(struct vhostctl_vu_backend_opts, bo);
-	struct vhostctl_vu_blk_opts o;
 	uint8_t config[VHC_VU_MAX_CONFIG] = { 0 };
+	unsigned int nq = o->num_queues ? o->num_queues : 1;
 	struct vhc_blk *b;
+	int r;
+
+	if (nq > 16 || fd < 0 || (!o->path && !fd && (!o->size || o->size % VHC_BLK_SECTOR))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	r = vhc_blk_open(b, o->path, o->path ? 0 : fd, o->size, o->read_only);
+	if (r) {
+		free(b);
+		errno = -r;
+		return NULL;
+	}
+	vhc_blk_config(b, nq, seg_max, config);
+	bo.log = o->log;
+	bo.log_ctx = o->log_ctx;
+	bo.log_level = o->log_level;
+	bo.features = vhc_blk_features(b, nq, seg_max);
+	bo.num_queues = nq;
+	/* Zero-filled past the fields we set, so any frontend's struct size is served. */
+	bo.config = config;
+	bo.config_len = sizeof(config);
+	return vhc_vu_backend_new_class(&blk_class, &bo, b);
+}
+
+VHC_EXPORT struct vhostctl_vu_backend *vhostctl_vu_blk_new(const struct vhostctl_vu_blk_opts *opts)
+{
+	struct vhostctl_vu_blk_opts o;
 	int r;
 
 	r = vhc_opts_copy(&o, sizeof(o), opts);
@@ -43,31 +75,7 @@ VHC_EXPORT struct vhostctl_vu_backend *vhostctl_vu_blk_new(const struct vhostctl
 		errno = r ? -r : EINVAL;
 		return NULL;
 	}
-	if (!o.num_queues)
-		o.num_queues = 1;
-	if (o.num_queues > 16 || (!o.path && (!o.size || o.size % VHC_BLK_SECTOR))) {
-		errno = EINVAL;
-		return NULL;
-	}
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return NULL;
-	r = vhc_blk_open(b, o.path, 0, o.size, o.read_only);
-	if (r) {
-		free(b);
-		errno = -r;
-		return NULL;
-	}
-	vhc_blk_config(b, o.num_queues, 0, config);
-	bo.log = o.log;
-	bo.log_ctx = o.log_ctx;
-	bo.log_level = o.log_level;
-	bo.features = vhc_blk_features(b, o.num_queues, 0);
-	bo.num_queues = o.num_queues;
-	/* Zero-filled past the fields we set, so any frontend's struct size is served. */
-	bo.config = config;
-	bo.config_len = sizeof(config);
-	return vhc_vu_backend_new_class(&blk_class, &bo, b);
+	return vhc_vu_blk_new(&o, 0, 0);
 }
 
 VHC_EXPORT void *vhostctl_vu_blk_data(struct vhostctl_vu_backend *be, uint64_t *size)

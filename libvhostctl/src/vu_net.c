@@ -122,6 +122,7 @@ out:
 
 static const struct vhc_vu_class net_class = {
 	.name = "net",
+	.virtio_id = 1,
 	.queue = net_queue,
 	.free = free,
 };

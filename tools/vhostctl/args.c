@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Keyword values of the daemon-style commands (user serve, vduse serve):
- * decimal numbers in a range and byte sizes, and the error for a keyword
- * given twice.
+ * decimal numbers in a range, byte sizes and MAC addresses, and the error
+ * for a keyword given twice.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -55,4 +56,17 @@ int arg_duplicate(const char *kw, const char *val)
 {
 	fprintf(stderr, "Error: duplicate \"%s\": \"%s\" is the second value.\n", kw, val);
 	return -EINVAL;
+}
+
+int arg_mac(const char *s, uint8_t *m)
+{
+	unsigned int b[6];
+	char end;
+
+	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+				      &b[4], &b[5], &end) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		m[i] = (uint8_t)b[i];
+	return 0;
 }

@@ -25,14 +25,15 @@ void print_features(const char *name, uint64_t f, unsigned int dev_id);
 
 /*
  * Keyword values of user serve and vduse serve (args.c): a decimal number
- * in [min, max]; bytes with an optional K, M or G (powers of 1024); each 0
- * or -EINVAL.  arg_duplicate() prints the error for a keyword given twice
+ * in [min, max]; bytes with an optional K, M or G (powers of 1024); a MAC
+ * address as six two-digit hex bytes with colons; each 0 or -EINVAL.  arg_duplicate() prints the error for a keyword given twice
  * and returns -EINVAL.
  */
 int arg_num(const char *s, unsigned long long min, unsigned long long max,
 	    unsigned long long *v);
 int arg_size(const char *s, unsigned long long *v);
 int arg_duplicate(const char *kw, const char *val);
+int arg_mac(const char *s, uint8_t *m);
 
 /* Exact keyword match, as iproute2. */
 static inline bool matches(const char *arg, const char *kw)

@@ -97,19 +97,6 @@ static const char *socket_path(const char *arg)
 	return p;
 }
 
-static int parse_mac(const char *s, uint8_t *m)
-{
-	unsigned int b[6];
-	char end;
-
-	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-				      &b[4], &b[5], &end) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++)
-		m[i] = (uint8_t)b[i];
-	return 0;
-}
-
 static void mac_string(char *buf, size_t n, const uint8_t *m)
 {
 	snprintf(buf, n, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
@@ -447,7 +434,7 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
 			if (seen_mac)
 				return arg_duplicate(kw, val);
 			seen_mac = true;
-			if (parse_mac(val, a->mac)) {
+			if (arg_mac(val, a->mac)) {
 				fprintf(stderr, "Invalid MAC address \"%s\"\n", val);
 				return -EINVAL;
 			}

@@ -315,7 +315,8 @@ static void usage(FILE *f)
 		"       vhostctl vdpa vstats show NAME [ qidx N ]\n"
 		"       vhostctl user serve { net | blk } unix:PATH [ queues N ] [ listen | connect ] ...\n"
 		"       vhostctl user probe unix:PATH\n"
-		"       vhostctl vduse serve blk name NAME { file IMAGE | size BYTES } [ readonly ] ...\n");
+		"       vhostctl vduse serve blk name NAME { file IMAGE | size BYTES } [ readonly ] ...\n"
+		"       vhostctl vduse serve net name NAME [ mac MAC ] [ queues N ] ...\n");
 }
 
 int cmd_dev(int argc, char **argv)

@@ -46,6 +46,15 @@ typedef int (*vhostctl_vduse_queue_fn)(struct vhostctl_vduse *vd, unsigned int i
 /* Flags of struct vhostctl_vduse_opts. */
 /** VHOSTCTL_VDUSE_F_REPLACE - destroy a stale VDUSE device of the same name first */
 #define VHOSTCTL_VDUSE_F_REPLACE (1u << 0)
+/**
+ * VHOSTCTL_VDUSE_F_RECONNECT - take over a VDUSE device of the same name whose
+ * server died: open it and resume its running split rings from their used
+ * index (requests the dead server had taken but not completed are served
+ * again); tried before VHOSTCTL_VDUSE_F_REPLACE.  Implies split rings: the
+ * device does not offer RING_PACKED, whose rings do not say where a server
+ * stopped
+ */
+#define VHOSTCTL_VDUSE_F_RECONNECT (1u << 1)
 
 /**
  * struct vhostctl_vduse_opts - a device description
@@ -105,7 +114,8 @@ struct vhostctl_vduse_opts {
  * vhostctl_vduse_dispatch(), since the kernel waits for the answers.
  *
  * Return: the device, or NULL with errno set (EEXIST: a device of that
- * name exists; EINVAL: the kernel or the library refused the description).
+ * name exists, or with VHOSTCTL_VDUSE_F_RECONNECT is served by another
+ * process; EINVAL: the kernel or the library refused the description).
  */
 VHOSTCTL_API struct vhostctl_vduse *vhostctl_vduse_new(const struct vhostctl_vduse_opts *opts);
 
@@ -206,6 +216,53 @@ struct vhostctl_vduse_stats {
 VHOSTCTL_API int vhostctl_vduse_stats(const struct vhostctl_vduse *vd,
 				      struct vhostctl_vduse_stats *stats);
 
+struct vhostctl_vu_backend;
+
+/**
+ * struct vhostctl_vduse_serve_opts - how a backend's device appears over VDUSE
+ * @sz: sizeof(struct vhostctl_vduse_serve_opts)
+ * @name: the device name, as for vhostctl_vduse_new()
+ * @device_id: virtio device id; 0: the ready-made device's own (1 for
+ *             vhostctl_vu_net_new(), 2 for vhostctl_vu_blk_new()); required
+ *             for a device described with vhostctl_vu_backend_new()
+ * @vendor_id: virtio vendor id, may be 0
+ * @queue_size: largest ring, a power of two; 0: 256, or the backend's
+ *              max_queue_size when that is smaller
+ * @flags: VHOSTCTL_VDUSE_F_*
+ */
+struct vhostctl_vduse_serve_opts {
+	size_t sz;
+	const char *name;
+	uint32_t device_id;
+	uint32_t vendor_id;
+	unsigned int queue_size;
+	unsigned int flags;
+};
+
+/**
+ * vhostctl_vduse_serve() - serve a vhost-user backend's device over VDUSE
+ * @be: a device written on the backend API: vhostctl_vu_backend_new(),
+ *      vhostctl_vu_net_new(), vhostctl_vu_blk_new(); not serving vhost-user
+ * @opts: the VDUSE name and what vhost-user does not say; required
+ *
+ * The one call that changes between the two transports: where a vhost-user
+ * server calls vhostctl_vu_backend_listen() and vhostctl_vu_backend_run(),
+ * a VDUSE server calls this and vhostctl_vduse_run().  The device's
+ * features, config space, queue count, queue handler and reset callback are
+ * the backend's, unchanged; the handler gets @be, and
+ * vhostctl_vu_backend_ctx() answers as under vhost-user.  Not carried over:
+ * the set_config callback (VDUSE's config space is read-only to the driver)
+ * and the vhost-user protocol features.
+ *
+ * @be is borrowed: free the VDUSE device with vhostctl_vduse_free() before
+ * @be, and do not serve vhost-user with @be in between.
+ *
+ * Return: the device, or NULL with errno set (EBUSY: @be serves vhost-user
+ * or VDUSE already; EINVAL: no device id; as vhostctl_vduse_new()).
+ */
+VHOSTCTL_API struct vhostctl_vduse *vhostctl_vduse_serve(struct vhostctl_vu_backend *be,
+							 const struct vhostctl_vduse_serve_opts *opts);
+
 /**
  * struct vhostctl_vduse_blk_opts - a virtio-blk device over VDUSE
  * @sz: sizeof(struct vhostctl_vduse_blk_opts)
@@ -242,9 +299,9 @@ struct vhostctl_vduse_blk_opts {
  * vhostctl_vduse_blk_new() - create a VDUSE block device on a file or RAM
  * @opts: the description; required
  *
- * The block device the vhost-user backend serves (vhostctl_vu_blk_new()),
- * with the same request processing (IN, OUT, FLUSH, GET_ID), served over
- * VDUSE: serve it with vhostctl_vduse_run() or vhostctl_vduse_dispatch(),
+ * vhostctl_vu_blk_new()'s device served with vhostctl_vduse_serve(), on
+ * a file, an fd or RAM and with SEG_MAX (segments per request up to the ring
+ * size): serve it with vhostctl_vduse_run() or vhostctl_vduse_dispatch(),
  * add it with vhostctl_vdpa_dev_add() (mgmtdev "vduse"), bind it to
  * virtio_vdpa and the kernel's virtio_blk shows it as /dev/vdX.  Released
  * with vhostctl_vduse_free(), which also unmaps the disk.

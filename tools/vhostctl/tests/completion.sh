@@ -26,10 +26,18 @@ is() {
 	[ "$got" = "$2" ] || fail "completing \"$1\": got \"$got\", expected \"$2\""
 }
 
-is "vhostctl " "dev help mgmtdev user vdpa"
+is "vhostctl " "dev help mgmtdev user vdpa vduse"
 is "vhostctl u" "user"
+is "vhostctl vd" "vdpa vduse"
+is "vhostctl vduse " "help serve"
+is "vhostctl vduse serve " "blk help net"
+is "vhostctl vduse serve net " "mac name queue_size queues"
+is "vhostctl vduse serve net name vn0 " "mac queue_size queues"
+is "vhostctl vduse serve blk name vb0 " "file queue_size queues readonly size"
+is "vhostctl vduse serve blk name vb0 size 1M " "queue_size queues readonly"
+is "vhostctl vduse serve blk name vb0 queues " ""
 is "vhostctl -" "--Version --help --json --pretty -V -batch -force -h -j -p"
-is "vhostctl -j -p " "dev help mgmtdev user vdpa"
+is "vhostctl -j -p " "dev help mgmtdev user vdpa vduse"
 is "vhostctl dev " "help show up"
 is "vhostctl user " "help probe serve"
 is "vhostctl user s" "serve"
@@ -85,6 +93,15 @@ done
 grep -qx 'Error: duplicate "readonly".' "$T/err" || fail "readonly: $(cat "$T/err")"
 "$VHOSTCTL" user serve net "unix:$T/s.sock" listen connect 2>"$T/err" >/dev/null
 grep -q '^Options "listen" and "connect"' "$T/err" || fail "listen connect: $(cat "$T/err")"
+# and for "vduse"
+for kw in name queues queue_size mac; do
+	"$VHOSTCTL" vduse serve net "$kw" 2>"$T/err" >/dev/null
+	grep -qx "Option \"$kw\" needs a value" "$T/err" || fail "vduse net $kw: $(cat "$T/err")"
+done
+for kw in file size; do
+	"$VHOSTCTL" vduse serve blk "$kw" 2>"$T/err" >/dev/null
+	grep -qx "Option \"$kw\" needs a value" "$T/err" || fail "vduse blk $kw: $(cat "$T/err")"
+done
 for c in serve probe help; do
 	"$VHOSTCTL" user "$c" help >/dev/null 2>&1 || fail "vhostctl user $c help fails"
 done

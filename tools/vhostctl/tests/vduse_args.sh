@@ -44,8 +44,8 @@ n=$((n + 1))
 
 bad 'Command is expected, try "vhostctl vduse help".' vduse
 bad 'Command "bogus" not found' vduse bogus
-bad 'Device type is expected: blk' vduse serve
-bad 'Device type "net" is unknown: blk' vduse serve net name x
+bad 'Device type is expected: blk, net' vduse serve
+bad 'Device type "scsi" is unknown: blk, net' vduse serve scsi name x
 bad 'Option "name" is required' vduse serve blk file "$IMG"
 bad 'Option "name" needs a value' vduse serve blk name
 bad 'Invalid name "a/b" (1 to 63 bytes, no "/", not "control")' vduse serve blk name a/b file "$IMG"
@@ -64,6 +64,17 @@ bad 'Invalid queue_size "100" (a power of two, 4 to 32768)' vduse serve blk name
 bad 'Error: duplicate "readonly".' vduse serve blk name vb0 size 1M readonly readonly
 bad 'Unknown option "bogus"' vduse serve blk name vb0 size 1M bogus
 bad 'Invalid file ""' vduse serve blk name vb0 file ""
+# net: the loopback's keywords, and none of the disk's
+bad 'Option "name" is required' vduse serve net mac 02:00:00:00:00:09
+bad 'Invalid mac "02:00:00:00:00" (xx:xx:xx:xx:xx:xx)' vduse serve net name vn0 mac 02:00:00:00:00
+bad 'Invalid mac "02:00:00:00:00:0g" (xx:xx:xx:xx:xx:xx)' vduse serve net name vn0 mac 02:00:00:00:00:0g
+bad 'Error: duplicate "mac": "02:00:00:00:00:02" is the second value.' vduse serve net name vn0 mac 02:00:00:00:00:01 mac 02:00:00:00:00:02
+bad 'Invalid queues "33" (1 to 32)' vduse serve net name vn0 queues 33
+bad 'Invalid queue_size "3" (a power of two, 4 to 32768)' vduse serve net name vn0 queue_size 3
+bad 'Option "file" is not for a net device' vduse serve net name vn0 file "$IMG"
+bad 'Option "readonly" is not for a net device' vduse serve net name vn0 readonly
+bad 'Option "mac" is not for a blk device' vduse serve blk name vb0 size 1M mac 02:00:00:00:00:01
+help vduse serve net name vn0 help
 # The file is opened before /dev/vduse: a missing file is named, on any host.
 bad "Error: file \"$T/missing.img\": No such file or directory" vduse serve blk name vb0 file "$T/missing.img"
 
