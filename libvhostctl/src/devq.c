@@ -196,13 +196,17 @@ VHC_EXPORT void vhostctl_devq_free(struct vhostctl_devq *q)
 VHC_EXPORT int vhostctl_devq_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *elem,
 				 struct iovec *iov, unsigned int max_iov)
 {
+	int r;
+
 	if (!q || !elem || (!iov && max_iov))
 		return vhc_err(EINVAL);
 	if (q->broken)
 		return vhc_err(EIO);
-	if (q->cfg.packed)
-		return vhc_packed_pop(q, elem, iov, max_iov);
-	return vhc_split_pop(q, elem, iov, max_iov);
+	r = q->cfg.packed ? vhc_packed_pop(q, elem, iov, max_iov) :
+			    vhc_split_pop(q, elem, iov, max_iov);
+	if (r > 0)
+		q->held++;
+	return r;
 }
 
 /*
@@ -247,6 +251,7 @@ VHC_EXPORT int vhostctl_devq_pop_burst(struct vhostctl_devq *q, struct vhostctl_
 	if (!r)
 		q->drained = true;
 	/* What stopped a burst after its first buffer is for the next call to report. */
+	q->held += i;
 	if (i)
 		return (int)i;
 	return vhc_ret(r);
@@ -267,13 +272,39 @@ bool vhc_devq_broken(const struct vhostctl_devq *q)
 	return q->broken;
 }
 
+/*
+ * Buffers popped and neither pushed nor given back: what the backend's
+ * application still holds when a ring stops.  A push of a buffer popped
+ * from an earlier queue of the ring does not take it below zero.
+ */
+unsigned int vhc_devq_held(const struct vhostctl_devq *q)
+{
+	return q->held;
+}
+
+static inline void devq_released(struct vhostctl_devq *q, unsigned int n)
+{
+	q->held = q->held > n ? q->held - n : 0;
+}
+
+/* True when an inflight region keeps the buffers in flight. */
+bool vhc_devq_inflight(const struct vhostctl_devq *q)
+{
+	return q->infl || q->pinfl;
+}
+
 VHC_EXPORT int vhostctl_devq_unpop(struct vhostctl_devq *q, const struct vhostctl_devq_elem *elem)
 {
+	int r;
+
 	if (!q || !elem)
 		return vhc_err(EINVAL);
 	if (q->broken)
 		return vhc_err(EIO);
-	return vhc_ret(q->cfg.packed ? vhc_packed_unpop(q, elem) : vhc_split_unpop(q, elem));
+	r = q->cfg.packed ? vhc_packed_unpop(q, elem) : vhc_split_unpop(q, elem);
+	if (!r)
+		devq_released(q, 1);
+	return vhc_ret(r);
 }
 
 /* The slow path of vhostctl_devq_push() while logging: push, then mark. */
@@ -307,6 +338,7 @@ VHC_EXPORT int vhostctl_devq_push(struct vhostctl_devq *q, const struct vhostctl
 		return vhc_err(EIO);
 	if (!push_elem_ok(q, elem))
 		return vhc_err(EINVAL);
+	devq_released(q, 1);
 	if (__builtin_expect(q->logging, 0))
 		return push_logged(q, elem, written);
 	if (q->cfg.packed)
@@ -341,6 +373,8 @@ VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 	}
 	if (__builtin_expect(q->logging || q->pinfl || q->infl, 0)) {
 		for (i = 0; i < n; i++) {
+			if (q->logging)
+				devq_released(q, 1);
 			r = q->logging ? push_logged(q, &elems[i], written ? written[i] : 0) :
 					 vhostctl_devq_push(q, &elems[i], written ? written[i] : 0);
 			if (r)
@@ -348,6 +382,7 @@ VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 		}
 		return (int)n;
 	}
+	devq_released(q, n);
 	if (q->cfg.packed)
 		vhc_packed_push_run(q, elems, written, n);
 	else

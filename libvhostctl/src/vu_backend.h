@@ -158,4 +158,8 @@ int vhc_be_reply_u64(struct vhostctl_vu_backend *be, struct vhc_vu_msg *m, uint6
 void vhc_be_session_end(struct vhostctl_vu_backend *be);
 void vhc_be_log_check_missed(struct vhostctl_vu_backend *be);
 
+/* vu_backend_drain.c: before ring i's queue is freed; before memory goes */
+void vhc_be_queue_drain(struct vhostctl_vu_backend *be, unsigned int i);
+void vhc_be_drain_held(struct vhostctl_vu_backend *be);
+
 #endif /* VHOSTCTL_VU_BACKEND_H */

@@ -24,6 +24,7 @@ static void queue_stop(struct vhostctl_vu_backend *be, unsigned int i)
 	struct be_queue *vq = &be->qs[i];
 
 	if (vq->q) {
+		vhc_be_queue_drain(be, i);
 		vq->base = vhc_devq_base(vq->q);
 		vhostctl_devq_free(vq->q);
 		vq->q = NULL;
@@ -463,6 +464,7 @@ int vhc_be_set_mem_table(struct vhc_be_req *c)
 	struct vhc_vu_mem *mem = &m->p.mem;
 	int r;
 
+	vhc_be_drain_held(be);
 	unmap_all(be);
 	for (unsigned int i = 0; i < mem->nregions; i++) {
 		r = map_region(be, &mem->r[i], m->fds[i]);
@@ -503,6 +505,7 @@ int vhc_be_rem_mem_reg(struct vhc_be_req *c)
 	struct vhc_vu_msg *m = c->m;
 
 	vhc_vu_msg_close_fds(m);
+	vhc_be_drain_held(be);
 	if (unmap_region(be, &m->p.one.r))
 		return 2;
 	return remap_queues(be);
@@ -540,6 +543,7 @@ int vhc_be_set_vring_addr(struct vhc_be_req *c)
 	}
 	if (vq->started) {
 		/* Addresses of a running ring: apply at once, kick fd kept. */
+		vhc_be_queue_drain(be, idx);
 		vq->base = vhc_devq_base(vq->q);
 		vhostctl_devq_free(vq->q);
 		vq->q = NULL;
@@ -565,7 +569,7 @@ int vhc_be_set_vring_base(struct vhc_be_req *c)
 
 int vhc_be_get_vring_base(struct vhc_be_req *c)
 {
-	/* Stops the ring: requests complete synchronously, so nothing drains. */
+	/* Stops the ring, once the device has drained it (vhostctl_vu_stop_fn). */
 	queue_stop(c->be, c->idx);
 	c->m->p.state.num = c->vq->base;
 	return reply(c->be, c->m, sizeof(c->m->p.state), NULL, 0) ?: 1;
