@@ -149,7 +149,7 @@ int vhc_ioctl(int fd, unsigned long req, void *arg);
 	struct vhostctl_vdpa_dev_add_opts: \
 		vhc_offsetofend(struct vhostctl_vdpa_dev_add_opts, device_features), \
 	struct vhostctl_vu_opts: vhc_offsetofend(struct vhostctl_vu_opts, timeout_ms), \
-	struct vhostctl_vu_backend_opts: vhc_offsetofend(struct vhostctl_vu_backend_opts, stop), \
+	struct vhostctl_vu_backend_opts: vhc_offsetofend(struct vhostctl_vu_backend_opts, load_state), \
 	struct vhostctl_vu_net_opts: vhc_offsetofend(struct vhostctl_vu_net_opts, no_features), \
 	struct vhostctl_vu_blk_opts: vhc_offsetofend(struct vhostctl_vu_blk_opts, num_queues), \
 	struct vhostctl_vq_opts: vhc_offsetofend(struct vhostctl_vq_opts, max_indirect), \

@@ -162,4 +162,8 @@ void vhc_be_log_check_missed(struct vhostctl_vu_backend *be);
 void vhc_be_queue_drain(struct vhostctl_vu_backend *be, unsigned int i);
 void vhc_be_drain_held(struct vhostctl_vu_backend *be);
 
+/* vu_backend_state.c: the DEVICE_STATE stream, 0 or -errno (logged) */
+int vhc_be_state_save(struct vhostctl_vu_backend *be, int fd);
+int vhc_be_state_load(struct vhostctl_vu_backend *be, int fd);
+
 #endif /* VHOSTCTL_VU_BACKEND_H */

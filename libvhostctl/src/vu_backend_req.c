@@ -391,8 +391,6 @@ static bool offered(const struct vhc_vu_msg *m, uint64_t offer, char *why, size_
 	return false;
 }
 
-#define STATE_MAGIC 0x53434856u /* "VHCS" */
-
 int vhc_be_get_features(struct vhc_be_req *c)
 {
 	return vhc_be_reply_u64(c->be, c->m, c->be->features) ?: 1;
@@ -816,16 +814,7 @@ int vhc_be_set_device_state_fd(struct vhc_be_req *c)
 		be->state_fd = fd;
 		m->nfds = 0;
 	} else {
-		uint32_t hdr[2] = { STATE_MAGIC, be->o.config_len };
-		struct iovec iov[3] = {
-			{ hdr, sizeof(hdr) },
-			{ be->config, be->o.config_len },
-			{ &be->status, 1 },
-		};
-
-		set_nonblock(fd);
-		if (writev(fd, iov, 3) != (ssize_t)(sizeof(hdr) + be->o.config_len + 1))
-			be->state_result = -EIO;
+		be->state_result = vhc_be_state_save(be, fd);
 	}
 	return 1;
 }
@@ -836,20 +825,7 @@ int vhc_be_check_device_state(struct vhc_be_req *c)
 	struct vhc_vu_msg *m = c->m;
 
 	if (be->state_fd >= 0) {
-		uint8_t buf[8 + VHC_VU_MAX_CONFIG + 1];
-		ssize_t n;
-		uint32_t hdr[2];
-
-		fcntl(be->state_fd, F_SETFL, O_NONBLOCK);
-		n = read(be->state_fd, buf, sizeof(buf));
-		memcpy(hdr, buf, sizeof(hdr));
-		if (n < 9 || hdr[0] != STATE_MAGIC || hdr[1] != be->o.config_len ||
-		    (size_t)n != 8 + hdr[1] + 1) {
-			be->state_result = -EINVAL;
-		} else {
-			memcpy(be->config, buf + 8, hdr[1]);
-			be->status = buf[8 + hdr[1]];
-		}
+		be->state_result = vhc_be_state_load(be, be->state_fd);
 		close_fd(&be->state_fd);
 	}
 	return vhc_be_reply_u64(be, m, be->state_result ? 1 : 0) ?: 1;

@@ -394,6 +394,18 @@ typedef void (*vhostctl_vu_stop_fn)(struct vhostctl_vu_backend *be, unsigned int
  *        or ring address, a reset, the frontend going away), with its queue
  *        still usable; see vhostctl_vu_stop_fn.  May be NULL for a device
  *        whose handler completes every buffer before it returns.
+ * @state_version: the version of the device's own state that @save_state
+ *                 writes, and the newest @load_state reads (1 and up)
+ * @save_state: DEVICE_STATE save: write the device's own state into @buf
+ *              (at most @size, VHOSTCTL_VU_STATE_MAX, bytes); return its
+ *              length or a -errno (the save fails).  Saved after the config
+ *              space and status, with @state_version.  May be NULL
+ * @load_state: DEVICE_STATE load: take the state @save_state wrote, of
+ *              @version, at most @state_version (a newer one is refused
+ *              before the call, as is a state given to a device without
+ *              this callback); return 0, or a -errno to refuse it (the
+ *              frontend's CHECK_DEVICE_STATE then fails, and nothing of the
+ *              state is applied).  May be NULL
  */
 struct vhostctl_vu_backend_opts {
 	size_t sz;
@@ -413,7 +425,14 @@ struct vhostctl_vu_backend_opts {
 	void (*reset)(struct vhostctl_vu_backend *be, void *ctx);
 	void *ctx;
 	vhostctl_vu_stop_fn stop;
+	unsigned int state_version;
+	int (*save_state)(struct vhostctl_vu_backend *be, void *buf, size_t size, void *ctx);
+	int (*load_state)(struct vhostctl_vu_backend *be, unsigned int version, const void *buf,
+			  size_t len, void *ctx);
 };
+
+/** VHOSTCTL_VU_STATE_MAX - the most bytes of a device's own state */
+#define VHOSTCTL_VU_STATE_MAX 16384u
 
 /**
  * vhostctl_vu_backend_new() - describe a device
