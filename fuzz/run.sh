@@ -26,6 +26,7 @@ declare -A sources=(
 	[frontend]="vu_frontend.c vu_wire.c"
 	[ring]="devq.c"
 	[vdpa]="vdpa_mgmt.c vdpa_rec.c"
+	[cli]="../../tools/vhostctl/args.c ../../tools/vhostctl/batch_parse.c ../../tools/vhostctl/up_args.c"
 )
 opts=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
 pass=0 fail=0

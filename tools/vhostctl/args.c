@@ -4,6 +4,7 @@
  * decimal numbers in a range and byte sizes, and the error for a keyword
  * given twice.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,8 @@ int arg_num(const char *s, unsigned long long min, unsigned long long max,
 {
 	char *end;
 
-	if (!*s || s[0] == '-' || s[0] == '+')
+	/* strtoull() would skip blanks and take a sign: " -1" is not a number here. */
+	if (!isdigit((unsigned char)s[0]))
 		return -EINVAL;
 	errno = 0;
 	*v = strtoull(s, &end, 10);
@@ -29,7 +31,8 @@ int arg_size(const char *s, unsigned long long *v)
 	unsigned int shift = 0;
 	char *end;
 
-	if (!*s || s[0] == '-' || s[0] == '+')
+	/* strtoull() would skip blanks and take a sign: " -1" is not a number here. */
+	if (!isdigit((unsigned char)s[0]))
 		return -EINVAL;
 	errno = 0;
 	*v = strtoull(s, &end, 10);
