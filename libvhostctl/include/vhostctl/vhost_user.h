@@ -351,7 +351,8 @@ typedef int (*vhostctl_vu_queue_fn)(struct vhostctl_vu_backend *be, unsigned int
  * waiting for its I/O).  Before a started ring stops, this is called in the
  * dispatch thread, and the application must complete each buffer it holds
  * from @q (vhostctl_devq_push(); it may wait for the I/O here) or give it
- * back (vhostctl_devq_unpop(), most recent pop first), and forget them: the
+ * back (vhostctl_devq_unpop(), most recent pop first: the last buffers
+ * popped, with none completed after them), and forget them: the
  * queue is freed when this returns.  The library then flushes @q (used
  * index and call fd), and only then answers GET_VRING_BASE, whose index is
  * past every buffer completed and before every buffer given back.  So the
