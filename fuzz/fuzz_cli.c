@@ -118,7 +118,8 @@ static void up(const uint8_t *p, size_t n)
 		return;
 	memcpy(buf, p, n);
 	buf[n] = 0;
-	for (char *s = buf; argc < MAX_ARGS && s <= buf + n; s += strlen(s) + 1)
+	/* No bytes, no arguments: "vhostctl dev up" alone. */
+	for (char *s = buf; n && argc < MAX_ARGS && s <= buf + n; s += strlen(s) + 1)
 		argv[argc++] = s;
 	r = up_parse(argc, argv, &a);
 	must(r == 0 || r == 1 || r == -EINVAL, "up_parse() returns 0, 1 or -EINVAL");

@@ -371,6 +371,8 @@ vd close
         'up-vdpa': up('/dev/vhost-vdpa-0', 'size', '64', 'mem', '4M'),
         'up-help': up('/dev/vhost-net', 'help'),
         'up-bad': up('/dev/vhost-net', 'queues', '17', 'queues', '1'),
+        'up-none': b'\x01',
+        'up-count-no-traffic': up('/dev/vhost-net', 'traffic', 'none', 'count', '5'),
         'size-k': val('64K'),
         'size-g': val('3G'),
         'num': val('4096', 1, 65536),
