@@ -22,10 +22,13 @@ FDIR=${FDIR:?}
 src=../libvhostctl/src
 # The library sources each target is there to cover.
 declare -A sources=(
-	[backend]="vu_backend.c vu_wire.c vu_net.c vu_blk.c devq.c"
-	[frontend]="vu_frontend.c vu_wire.c"
-	[ring]="devq.c"
+	[backend]="vu_backend.c vu_backend_req.c vu_backend_drain.c vu_backend_state.c vu_wire.c
+		   vu_net.c vu_blk.c blk_req.c devq.c devq_split.c devq_packed.c devq_inflight.c
+		   devq_mem.c"
+	[frontend]="vu_frontend.c vu_frontend_ops.c vu_frontend_mem.c vu_wire.c"
+	[ring]="devq.c devq_split.c devq_packed.c devq_inflight.c devq_mem.c"
 	[vdpa]="vdpa_mgmt.c vdpa_rec.c"
+	[cli]="../../tools/vhostctl/args.c ../../tools/vhostctl/batch_parse.c ../../tools/vhostctl/up_args.c"
 )
 opts=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
 pass=0 fail=0

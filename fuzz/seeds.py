@@ -5,7 +5,7 @@
 # described at the top of each fuzz_*.c).  The corpora in corpus/ started
 # from these and keep what the fuzzers found, minimised (make merge).
 #
-#   seeds.py DIR        write DIR/{backend,frontend,ring,vdpa}/seed-*
+#   seeds.py DIR        write DIR/{backend,frontend,ring,vdpa,cli}/seed-*
 import os
 import struct
 import sys
@@ -392,7 +392,59 @@ def frontend():
     }
 
 
-TARGETS = {'backend': backend, 'ring': ring, 'vdpa': vdpa, 'frontend': frontend}
+# ---- cli ---------------------------------------------------------------------
+
+def cli():
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, '../Documentation/examples/vhost-net-by-hand.batch'), 'rb') as f:
+        example = f.read()
+    steps = b"""open vd /dev/vhost-vdpa-0
+vd status set 0x0f
+vd status get
+vd config get 0 6
+vd config set 0 0a0b0c0d0e0f
+vd group 0 asid 1
+vd vring 2 group
+vd vring 0 addr 0x100000 0x101000 0x102000
+vd vring 0 enable 1
+vd vring 0 used wait 100
+vd vring 1 post 4 len 1518
+vd vring 1 send count 10
+vd backend_features get
+vd backend_features set 0x3
+vd suspend
+vd resume
+vd reset
+sleep 10
+vd reset_owner
+open v2 /dev/vhost-vsock
+v2 vsock cid 3
+v2 vsock running 1
+v2 close
+vd close
+"""
+    def up(*args): return b'\x01' + b'\0'.join(a.encode() for a in args)
+    def val(s, lo=0, hi=1 << 64 - 1): return b'\x02' + struct.pack('<QQ', lo, hi) + s.encode()
+    return {
+        'batch-example': b'\x00' + example,
+        'batch-steps': b'\x00' + steps,
+        'batch-bad': b'\x00' + b'open 0x /dev/x\nx vring 64 num 1\nopen a b\nopen a c\na features set 1 2\n',
+        'up-net': up('/dev/vhost-net', 'queues', '4', 'size', '512', 'packed', 'event_idx', 'mem', '64M',
+                     'tap', 'tap%d', 'traffic', 'loop', 'count', '1000'),
+        'up-vsock': up('/dev/vhost-vsock', 'cid', '42', 'duration', '5', 'traffic', 'none'),
+        'up-vdpa': up('/dev/vhost-vdpa-0', 'size', '64', 'mem', '4M'),
+        'up-help': up('/dev/vhost-net', 'help'),
+        'up-bad': up('/dev/vhost-net', 'queues', '17', 'queues', '1'),
+        'up-none': b'\x01',
+        'up-count-no-traffic': up('/dev/vhost-net', 'traffic', 'none', 'count', '5'),
+        'size-k': val('64K'),
+        'size-g': val('3G'),
+        'num': val('4096', 1, 65536),
+        'num-neg': val('-1', 0, 10),
+    }
+
+
+TARGETS = {'backend': backend, 'ring': ring, 'vdpa': vdpa, 'frontend': frontend, 'cli': cli}
 
 
 def main():

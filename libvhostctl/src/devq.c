@@ -204,13 +204,21 @@ VHC_EXPORT void vhostctl_devq_free(struct vhostctl_devq *q)
 VHC_EXPORT int vhostctl_devq_pop(struct vhostctl_devq *q, struct vhostctl_devq_elem *elem,
 				 struct iovec *iov, unsigned int max_iov)
 {
+	int r;
+
 	if (!q || !elem || (!iov && max_iov))
 		return vhc_err(EINVAL);
-	if (DIVERT(q))
-		return q->broken ? vhc_err(EIO) : vhc_legacy_pop(q, elem, iov, max_iov);
-	if (q->cfg.packed)
-		return vhc_packed_pop(q, elem, iov, max_iov);
-	return vhc_split_pop(q, elem, iov, max_iov);
+	if (DIVERT(q)) {
+		if (q->broken)
+			return vhc_err(EIO);
+		r = vhc_legacy_pop(q, elem, iov, max_iov);
+	} else {
+		r = q->cfg.packed ? vhc_packed_pop(q, elem, iov, max_iov) :
+				    vhc_split_pop(q, elem, iov, max_iov);
+	}
+	if (r > 0)
+		q->held++;
+	return r;
 }
 
 /*
@@ -228,8 +236,14 @@ VHC_EXPORT int vhostctl_devq_pop_burst(struct vhostctl_devq *q, struct vhostctl_
 
 	if (!q || (!elems && n) || (!iov && per) || n > INT_MAX)
 		return vhc_err(EINVAL);
-	if (DIVERT(q))
-		return q->broken ? vhc_err(EIO) : vhc_legacy_pop_burst(q, elems, iov, per, n);
+	if (DIVERT(q)) {
+		if (q->broken)
+			return vhc_err(EIO);
+		r = vhc_legacy_pop_burst(q, elems, iov, per, n);
+		if (r > 0)
+			q->held += (unsigned int)r;
+		return r;
+	}
 	if (!n)
 		return 0;
 	packed = q->cfg.packed;
@@ -255,6 +269,7 @@ VHC_EXPORT int vhostctl_devq_pop_burst(struct vhostctl_devq *q, struct vhostctl_
 	if (!r)
 		q->drained = true;
 	/* What stopped a burst after its first buffer is for the next call to report. */
+	q->held += i;
 	if (i)
 		return (int)i;
 	return vhc_ret(r);
@@ -275,13 +290,43 @@ bool vhc_devq_broken(const struct vhostctl_devq *q)
 	return q->broken;
 }
 
+/*
+ * Buffers popped and neither pushed nor given back: what the backend's
+ * application still holds when a ring stops.  A push of a buffer popped
+ * from an earlier queue of the ring does not take it below zero.
+ */
+unsigned int vhc_devq_held(const struct vhostctl_devq *q)
+{
+	return q->held;
+}
+
+static inline void devq_released(struct vhostctl_devq *q, unsigned int n)
+{
+	q->held = q->held > n ? q->held - n : 0;
+}
+
+/* True when an inflight region keeps the buffers in flight. */
+bool vhc_devq_inflight(const struct vhostctl_devq *q)
+{
+	return q->infl || q->pinfl;
+}
+
 VHC_EXPORT int vhostctl_devq_unpop(struct vhostctl_devq *q, const struct vhostctl_devq_elem *elem)
 {
+	int r;
+
 	if (!q || !elem)
 		return vhc_err(EINVAL);
-	if (DIVERT(q))
-		return q->broken ? vhc_err(EIO) : vhc_ret(vhc_legacy_unpop(q, elem));
-	return vhc_ret(q->cfg.packed ? vhc_packed_unpop(q, elem) : vhc_split_unpop(q, elem));
+	if (DIVERT(q)) {
+		if (q->broken)
+			return vhc_err(EIO);
+		r = vhc_legacy_unpop(q, elem);
+	} else {
+		r = q->cfg.packed ? vhc_packed_unpop(q, elem) : vhc_split_unpop(q, elem);
+	}
+	if (!r)
+		devq_released(q, 1);
+	return vhc_ret(r);
 }
 
 /* The slow path of vhostctl_devq_push() while logging: push, then mark. */
@@ -311,11 +356,17 @@ VHC_EXPORT int vhostctl_devq_push(struct vhostctl_devq *q, const struct vhostctl
 {
 	if (!q || !elem || written > elem->in_len)
 		return vhc_err(EINVAL);
-	if (DIVERT(q))
-		return q->broken ? vhc_err(EIO) : !push_elem_ok(q, elem) ? vhc_err(EINVAL) :
-			vhc_legacy_push(q, elem, written);
+	if (DIVERT(q)) {
+		if (q->broken)
+			return vhc_err(EIO);
+		if (!push_elem_ok(q, elem))
+			return vhc_err(EINVAL);
+		devq_released(q, 1);
+		return vhc_legacy_push(q, elem, written);
+	}
 	if (!push_elem_ok(q, elem))
 		return vhc_err(EINVAL);
+	devq_released(q, 1);
 	if (__builtin_expect(q->logging, 0))
 		return push_logged(q, elem, written);
 	if (q->cfg.packed)
@@ -351,14 +402,18 @@ VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 	/* A legacy ring's pushes divert one by one. */
 	if (__builtin_expect(q->logging || q->pinfl || q->infl || q->legacy, 0)) {
 		for (i = 0; i < n; i++) {
-			r = q->logging && !q->legacy ?
-				    push_logged(q, &elems[i], written ? written[i] : 0) :
-				    vhostctl_devq_push(q, &elems[i], written ? written[i] : 0);
+			if (q->logging && !q->legacy) {
+				devq_released(q, 1);
+				r = push_logged(q, &elems[i], written ? written[i] : 0);
+			} else {
+				r = vhostctl_devq_push(q, &elems[i], written ? written[i] : 0);
+			}
 			if (r)
 				return r;
 		}
 		return (int)n;
 	}
+	devq_released(q, n);
 	if (q->cfg.packed)
 		vhc_packed_push_run(q, elems, written, n);
 	else

@@ -161,6 +161,7 @@ struct vhostctl_devq {
 	bool signalled_wrap;
 
 	unsigned int pending;		/* pushed, not yet flushed */
+	unsigned int held;		/* popped, not yet pushed or given back */
 
 	/* inflight tracking (split) and requests to resubmit after a reconnect */
 	struct infl_split *infl;

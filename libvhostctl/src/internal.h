@@ -151,7 +151,7 @@ int vhc_ioctl(int fd, unsigned long req, void *arg);
 	struct vhostctl_vu_opts: vhc_offsetofend(struct vhostctl_vu_opts, timeout_ms), \
 	struct vhostctl_vu_postcopy_opts: \
 		vhc_offsetofend(struct vhostctl_vu_postcopy_opts, source_size), \
-	struct vhostctl_vu_backend_opts: vhc_offsetofend(struct vhostctl_vu_backend_opts, ctx), \
+	struct vhostctl_vu_backend_opts: vhc_offsetofend(struct vhostctl_vu_backend_opts, load_state), \
 	struct vhostctl_vu_net_opts: vhc_offsetofend(struct vhostctl_vu_net_opts, no_features), \
 	struct vhostctl_vu_blk_opts: vhc_offsetofend(struct vhostctl_vu_blk_opts, num_queues), \
 	struct vhostctl_vq_opts: vhc_offsetofend(struct vhostctl_vq_opts, max_indirect), \

@@ -322,6 +322,8 @@ uint32_t vhc_devq_base(const struct vhostctl_devq *q);
 void vhc_devq_clear_drained(struct vhostctl_devq *q);
 bool vhc_devq_drained(const struct vhostctl_devq *q);
 bool vhc_devq_broken(const struct vhostctl_devq *q);
+unsigned int vhc_devq_held(const struct vhostctl_devq *q);
+bool vhc_devq_inflight(const struct vhostctl_devq *q);
 void vhc_devq_set_call(struct vhostctl_devq *q, int fd);
 size_t vhc_inflight_queue_size(unsigned int num, bool packed);
 void vhc_devq_set_log(struct vhostctl_devq *q, bool log_used, uint64_t log_addr);

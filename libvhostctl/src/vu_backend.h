@@ -186,5 +186,12 @@ int vhc_be_postcopy_ack(struct vhc_be_req *c);
 void vhc_be_inband_call(void *ctx, unsigned int index);
 int vhc_be_inband_check(uint64_t proto, char *why, size_t wl);
 int vhc_be_endian_check(struct vhostctl_vu_backend *be, unsigned int i, char *why, size_t wl);
+/* vu_backend_drain.c: before ring i's queue is freed; before memory goes */
+void vhc_be_queue_drain(struct vhostctl_vu_backend *be, unsigned int i);
+void vhc_be_drain_held(struct vhostctl_vu_backend *be);
+
+/* vu_backend_state.c: the DEVICE_STATE stream, 0 or -errno (logged) */
+int vhc_be_state_save(struct vhostctl_vu_backend *be, int fd);
+int vhc_be_state_load(struct vhostctl_vu_backend *be, int fd);
 
 #endif /* VHOSTCTL_VU_BACKEND_H */

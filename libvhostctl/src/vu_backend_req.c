@@ -24,6 +24,7 @@ static void queue_stop(struct vhostctl_vu_backend *be, unsigned int i)
 	struct be_queue *vq = &be->qs[i];
 
 	if (vq->q) {
+		vhc_be_queue_drain(be, i);
 		vq->base = vhc_devq_base(vq->q);
 		vhostctl_devq_free(vq->q);
 		vq->q = NULL;
@@ -398,8 +399,6 @@ static bool offered(const struct vhc_vu_msg *m, uint64_t offer, char *why, size_
 	return false;
 }
 
-#define STATE_MAGIC 0x53434856u /* "VHCS" */
-
 int vhc_be_get_features(struct vhc_be_req *c)
 {
 	return vhc_be_reply_u64(c->be, c->m, c->be->features) ?: 1;
@@ -472,6 +471,7 @@ int vhc_be_set_mem_table(struct vhc_be_req *c)
 	struct vhc_vu_mem *mem = &m->p.mem;
 	int r;
 
+	vhc_be_drain_held(be);
 	unmap_all(be);
 	for (unsigned int i = 0; i < mem->nregions; i++) {
 		r = map_region(be, &mem->r[i], m->fds[i]);
@@ -519,6 +519,7 @@ int vhc_be_rem_mem_reg(struct vhc_be_req *c)
 	struct vhc_vu_msg *m = c->m;
 
 	vhc_vu_msg_close_fds(m);
+	vhc_be_drain_held(be);
 	if (unmap_region(be, &m->p.one.r))
 		return 2;
 	return remap_queues(be);
@@ -556,6 +557,7 @@ int vhc_be_set_vring_addr(struct vhc_be_req *c)
 	}
 	if (vq->started) {
 		/* Addresses of a running ring: apply at once, kick fd kept. */
+		vhc_be_queue_drain(be, idx);
 		vq->base = vhc_devq_base(vq->q);
 		vhostctl_devq_free(vq->q);
 		vq->q = NULL;
@@ -581,7 +583,7 @@ int vhc_be_set_vring_base(struct vhc_be_req *c)
 
 int vhc_be_get_vring_base(struct vhc_be_req *c)
 {
-	/* Stops the ring: requests complete synchronously, so nothing drains. */
+	/* Stops the ring, once the device has drained it (vhostctl_vu_stop_fn). */
 	queue_stop(c->be, c->idx);
 	c->m->p.state.num = c->vq->base;
 	return reply(c->be, c->m, sizeof(c->m->p.state), NULL, 0) ?: 1;
@@ -829,16 +831,7 @@ int vhc_be_set_device_state_fd(struct vhc_be_req *c)
 		be->state_fd = fd;
 		m->nfds = 0;
 	} else {
-		uint32_t hdr[2] = { STATE_MAGIC, be->o.config_len };
-		struct iovec iov[3] = {
-			{ hdr, sizeof(hdr) },
-			{ be->config, be->o.config_len },
-			{ &be->status, 1 },
-		};
-
-		set_nonblock(fd);
-		if (writev(fd, iov, 3) != (ssize_t)(sizeof(hdr) + be->o.config_len + 1))
-			be->state_result = -EIO;
+		be->state_result = vhc_be_state_save(be, fd);
 	}
 	return 1;
 }
@@ -849,20 +842,7 @@ int vhc_be_check_device_state(struct vhc_be_req *c)
 	struct vhc_vu_msg *m = c->m;
 
 	if (be->state_fd >= 0) {
-		uint8_t buf[8 + VHC_VU_MAX_CONFIG + 1];
-		ssize_t n;
-		uint32_t hdr[2];
-
-		fcntl(be->state_fd, F_SETFL, O_NONBLOCK);
-		n = read(be->state_fd, buf, sizeof(buf));
-		memcpy(hdr, buf, sizeof(hdr));
-		if (n < 9 || hdr[0] != STATE_MAGIC || hdr[1] != be->o.config_len ||
-		    (size_t)n != 8 + hdr[1] + 1) {
-			be->state_result = -EINVAL;
-		} else {
-			memcpy(be->config, buf + 8, hdr[1]);
-			be->status = buf[8 + hdr[1]];
-		}
+		be->state_result = vhc_be_state_load(be, be->state_fd);
 		close_fd(&be->state_fd);
 	}
 	return vhc_be_reply_u64(be, m, be->state_result ? 1 : 0) ?: 1;

@@ -2,10 +2,17 @@
 /*
  * Block backend over vhost-user: the disk and its requests are blk_req.c's.
  * Requests complete before the handler returns, so GET_VRING_BASE never has
- * anything to drain.
+ * anything to drain: requests in flight when a ring stops are the ring's,
+ * past the index it answers, and whoever starts it again serves them.
+ *
+ * Its own DEVICE_STATE (version 1): the disk's size in bytes (u64) and
+ * whether it is read-only (u32), so that a migration onto another disk, or
+ * from a writable one onto a read-only one, is refused rather than served
+ * wrong.  The data itself is the storage's (a file both sides open).
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "blk_req.h"
 #include "vu.h"
@@ -16,6 +23,43 @@ static int blk_queue(struct vhostctl_vu_backend *be, unsigned int index, struct 
 	(void)be;
 	(void)index;
 	return vhc_blk_queue(ctx, q);
+}
+
+#define BLK_STATE_VERSION 1
+
+struct blk_state {
+	uint64_t size;
+	uint32_t read_only;
+	uint32_t pad;
+};
+
+static int blk_save(struct vhostctl_vu_backend *be, void *buf, size_t size, void *ctx)
+{
+	const struct vhc_blk *b = ctx;
+	struct blk_state st = { .size = b->size, .read_only = b->read_only };
+
+	(void)be;
+	if (size < sizeof(st))
+		return -ENOSPC;
+	memcpy(buf, &st, sizeof(st));
+	return sizeof(st);
+}
+
+static int blk_load(struct vhostctl_vu_backend *be, unsigned int version, const void *buf,
+		    size_t len, void *ctx)
+{
+	const struct vhc_blk *b = ctx;
+	struct blk_state st;
+
+	(void)be;
+	(void)version;	/* 1, the only one there is */
+	if (len != sizeof(st))
+		return -EBADMSG;
+	memcpy(&st, buf, sizeof(st));
+	/* Another disk, or a writable one served read-only: not this device. */
+	if (st.size != b->size || (!st.read_only && b->read_only))
+		return -EMEDIUMTYPE;
+	return 0;
 }
 
 static void blk_free(void *ctx)
@@ -62,6 +106,9 @@ struct vhostctl_vu_backend *vhc_vu_blk_new(const struct vhostctl_vu_blk_opts *o,
 	/* Zero-filled past the fields we set, so any frontend's struct size is served. */
 	bo.config = config;
 	bo.config_len = sizeof(config);
+	bo.state_version = BLK_STATE_VERSION;
+	bo.save_state = blk_save;
+	bo.load_state = blk_load;
 	return vhc_vu_backend_new_class(&blk_class, &bo, b);
 }
 

@@ -4,6 +4,7 @@
  * decimal numbers in a range, byte sizes and MAC addresses, and the error
  * for a keyword given twice.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,8 @@ int arg_num(const char *s, unsigned long long min, unsigned long long max,
 {
 	char *end;
 
-	if (!*s || s[0] == '-' || s[0] == '+')
+	/* strtoull() would skip blanks and take a sign: " -1" is not a number here. */
+	if (!isdigit((unsigned char)s[0]))
 		return -EINVAL;
 	errno = 0;
 	*v = strtoull(s, &end, 10);
@@ -30,7 +32,8 @@ int arg_size(const char *s, unsigned long long *v)
 	unsigned int shift = 0;
 	char *end;
 
-	if (!*s || s[0] == '-' || s[0] == '+')
+	/* strtoull() would skip blanks and take a sign: " -1" is not a number here. */
+	if (!isdigit((unsigned char)s[0]))
 		return -EINVAL;
 	errno = 0;
 	*v = strtoull(s, &end, 10);

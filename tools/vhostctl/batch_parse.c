@@ -83,7 +83,8 @@ static int num(const char *s, uint64_t max, uint64_t *v)
 	unsigned long long n;
 	char *end;
 
-	if (!*s || *s == '-' || *s == '+')
+	/* strtoull() would skip blanks and take a sign: " -1" is not a number here. */
+	if (!isdigit((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
 	n = strtoull(s, &end, 0);

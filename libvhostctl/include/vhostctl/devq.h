@@ -163,7 +163,9 @@ VHOSTCTL_API int vhostctl_devq_pop_burst(struct vhostctl_devq *q,
  * @elem: what that pop returned
  *
  * For a device that finds it cannot complete a buffer yet.  Only the most
- * recent pop can be undone.
+ * recent pop can be undone; a run of pops at the end can be undone one by
+ * one, most recent first, while no buffer popped after them is kept or
+ * completed.
  *
  * Return: 0 or -errno.
  */

@@ -463,6 +463,36 @@ typedef int (*vhostctl_vu_queue_fn)(struct vhostctl_vu_backend *be, unsigned int
 				    struct vhostctl_devq *q, void *ctx);
 
 /**
+ * typedef vhostctl_vu_stop_fn - a ring stops: drain what the device holds
+ * @be: the backend
+ * @index: the queue
+ * @q: its device side, still usable: push, flush, unpop
+ * @ctx: the application's pointer
+ *
+ * A queue handler may keep buffers it popped past its return (a request
+ * waiting for its I/O).  Before a started ring stops, this is called in the
+ * dispatch thread, and the application must complete each buffer it holds
+ * from @q (vhostctl_devq_push(); it may wait for the I/O here) or give it
+ * back (vhostctl_devq_unpop(), most recent pop first: the last buffers
+ * popped, with none completed after them), and forget them: the
+ * queue is freed when this returns.  The library then flushes @q (used
+ * index and call fd), and only then answers GET_VRING_BASE, whose index is
+ * past every buffer completed and before every buffer given back.  So the
+ * frontend gets a quiet ring and each request completes exactly once: now,
+ * or after the ring starts again from that index.  It is also called, for
+ * a ring that holds buffers, before the memory table changes (SET_MEM_TABLE,
+ * REM_MEM_REG), as their iovecs point into memory about to be unmapped;
+ * that ring then runs on.
+ *
+ * Buffers still held when this returns (or without it) are the inflight
+ * region's, when the frontend set one: they are resubmitted when the ring
+ * starts again.  Without one they are lost to the driver: the library logs
+ * it and counts an error (vhostctl_vu_backend_stats()).
+ */
+typedef void (*vhostctl_vu_stop_fn)(struct vhostctl_vu_backend *be, unsigned int index,
+				    struct vhostctl_devq *q, void *ctx);
+
+/**
  * struct vhostctl_vu_backend_opts - a device description
  * @sz: sizeof(struct vhostctl_vu_backend_opts)
  * @log: optional log callback
@@ -485,6 +515,22 @@ typedef int (*vhostctl_vu_queue_fn)(struct vhostctl_vu_backend *be, unsigned int
  *              return refuses the write (REPLY_ACK reports it); may be NULL
  * @reset: called when the frontend resets the device or goes away; may be NULL
  * @ctx: passed to the callbacks
+ * @stop: called before a started ring stops (GET_VRING_BASE, a new kick fd
+ *        or ring address, a reset, the frontend going away), with its queue
+ *        still usable; see vhostctl_vu_stop_fn.  May be NULL for a device
+ *        whose handler completes every buffer before it returns.
+ * @state_version: the version of the device's own state that @save_state
+ *                 writes, and the newest @load_state reads (1 and up)
+ * @save_state: DEVICE_STATE save: write the device's own state into @buf
+ *              (at most @size, VHOSTCTL_VU_STATE_MAX, bytes); return its
+ *              length or a -errno (the save fails).  Saved after the config
+ *              space and status, with @state_version.  May be NULL
+ * @load_state: DEVICE_STATE load: take the state @save_state wrote, of
+ *              @version, at most @state_version (a newer one is refused
+ *              before the call, as is a state given to a device without
+ *              this callback); return 0, or a -errno to refuse it (the
+ *              frontend's CHECK_DEVICE_STATE then fails, and nothing of the
+ *              state is applied).  May be NULL
  */
 struct vhostctl_vu_backend_opts {
 	size_t sz;
@@ -503,7 +549,15 @@ struct vhostctl_vu_backend_opts {
 			  unsigned int len, void *ctx);
 	void (*reset)(struct vhostctl_vu_backend *be, void *ctx);
 	void *ctx;
+	vhostctl_vu_stop_fn stop;
+	unsigned int state_version;
+	int (*save_state)(struct vhostctl_vu_backend *be, void *buf, size_t size, void *ctx);
+	int (*load_state)(struct vhostctl_vu_backend *be, unsigned int version, const void *buf,
+			  size_t len, void *ctx);
 };
+
+/** VHOSTCTL_VU_STATE_MAX - the most bytes of a device's own state */
+#define VHOSTCTL_VU_STATE_MAX 16384u
 
 /**
  * vhostctl_vu_backend_new() - describe a device

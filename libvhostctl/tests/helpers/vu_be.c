@@ -17,8 +17,9 @@
  * slowblk is a virtio-blk device on FILE written here on the library's
  * generic backend: it keeps each request it pops for -H milliseconds (5)
  * before completing it, so that many requests are in flight whenever it is
- * killed; the reconnect test needs that.  "served N" in its counters is the
- * number of requests it completed.
+ * killed; the reconnect test needs that.  When a ring stops it completes
+ * what it holds at once.  "served N" in its counters is the number of
+ * requests it completed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -155,6 +156,26 @@ static int sb_queue(struct vhostctl_vu_backend *be, unsigned int index, struct v
 	return 1;
 }
 
+/* The ring stops (or the memory changes): complete what is held, now. */
+static void sb_stop(struct vhostctl_vu_backend *be, unsigned int index, struct vhostctl_devq *q,
+		    void *ctx)
+{
+	struct slowblk *b = ctx;
+
+	(void)be;
+	(void)index;
+	for (unsigned int i = 0; i < b->nheld; i++) {
+		struct vhostctl_devq_elem *e = &b->held[i].e;
+		uint32_t written;
+		uint8_t st = sb_do(b, e, &written);
+
+		vhostctl_devq_copy_to(e, e->in_len - 1, &st, 1);
+		if (vhostctl_devq_push(q, e, written + 1) == 0)
+			b->served++;
+	}
+	b->nheld = 0;
+}
+
 static void sb_reset(struct vhostctl_vu_backend *be, void *ctx)
 {
 	struct slowblk *b = ctx;
@@ -192,6 +213,7 @@ static struct vhostctl_vu_backend *slowblk_new(const char *file, double hold_ms,
 	bo.config_len = sizeof(config);
 	bo.queue = sb_queue;
 	bo.reset = sb_reset;
+	bo.stop = sb_stop;
 	bo.ctx = b;
 	bo.log = be_log;
 	bo.log_level = verbose ? 7 : 6;

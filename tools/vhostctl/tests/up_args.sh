@@ -100,14 +100,14 @@ done
 bad 'Invalid value "2" for "queues": 1 (one queue pair) is expected' "$VDPA" queues 2
 reaches "$NET" queues 16
 reaches "$NET" queues 0x10
-for v in 0 32769 -64 64k; do
+for v in 0 32769 -64 64k " 64" " -64"; do
 	bad "Invalid value \"$v\" for \"size\": a ring size from 1 to 32768 is expected" "$NET" size "$v"
 done
 bad 'Invalid value "100" for "size": a split ring'"'"'s size is a power of two' "$NET" size 100
 reaches "$VDPA" size 100 packed
 reaches "$VDPA" size 32768
 m='a size from 1M to 4G in 4K pages'
-for v in 0 1000 1023K 1048577 4097M 5G 1M5 -1M 1T 1.5M; do
+for v in 0 1000 1023K 1048577 4097M 5G 1M5 -1M 1T 1.5M " 1M"; do
 	bad "Invalid value \"$v\" for \"mem\": $m is expected" "$NET" mem "$v"
 done
 # What the rings and buffers need, by the defaults or the size and queues given.

@@ -97,7 +97,7 @@ done
 for m in 02:00:00:00:00 02:00:00:00:00:0g 02:00:00:00:00:01:02 0200.0000.0001 "02:00:00:00:00:1 "; do
 	bad "Invalid MAC address \"$m\"" user serve net "unix:$S" mac "$m"
 done
-for sz in 0 511 1000 1T -512 512KK 99999999999999999999 20000000000G; do
+for sz in 0 511 1000 1T -512 512KK 99999999999999999999 20000000000G " -512" " 512"; do
 	bad "Invalid size \"$sz\" (bytes, a multiple of 512)" user serve blk "unix:$S" size "$sz"
 done
 bad 'Invalid file ""' user serve blk "unix:$S" file ""
