@@ -2,16 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Frames per second through VDUSE, against the in-kernel path through our
-# module, in the test VM (as root):
+# module and against the same device over vhost-user, in the test VM (as
+# root):
 #   tools/vm/run -- bench/vduse_net.sh [COUNT] [REPS]
 # Both are a loopback net device under the kernel's own virtio_net through
 # virtio_vdpa: "vduse" is vhostctl vduse serve net (the vhost-user backend's
 # loopback net device served over VDUSE by a process), "kmod" is the
-# module's vhostctl_sim_net (the device in the kernel).  Each repetition
-# sends COUNT frames of 64 and of 1500 bytes out of each interface in turn
-# with bench/net_loop (32 in flight, each one checked when it comes back);
-# the ratio is vduse/kmod frames per second (median of the per-repetition
-# ratios; higher is better for VDUSE).  Then the VDUSE server's system calls
+# module's vhostctl_sim_net (the device in the kernel), and "vhost-user" is
+# the same loopback device as "vduse" served over vhost-user to our own
+# userspace driver (bench/vu_loop, a ring of 32).  Each repetition sends
+# COUNT frames of 64 and of 1500 bytes out of each interface in turn with
+# bench/net_loop (32 in flight, each one checked when it comes back), then
+# through vu_loop; the ratios are vduse/kmod and vduse/vhost-user frames
+# per second (medians of the per-repetition ratios; higher is better for
+# VDUSE).  Then the VDUSE server's system calls
 # per frame, counted by strace -c over one more 64-byte run.  Under TCG and
 # on a shared machine the absolute figures mean little; the ratios are the
 # result.
@@ -20,6 +24,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 B=${BUILD:-$top/build}
 V=$B/bin/vhostctl
 L=$B/bench/net_loop
+U=$B/bench/vu_loop
 . "$top/selftests/vduse_lib.bash"
 count=${1:-5000}
 reps=${2:-3}
@@ -48,7 +53,11 @@ fps() {
 	awk '{ print $(NF - 5) }' "$tmp/l"
 }
 
-[ -x "$L" ] || { echo "FAIL: $L not built (make -C bench)"; exit 1; }
+median() {
+	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+[ -x "$L" ] && [ -x "$U" ] || { echo "FAIL: $L or $U not built (make -C bench)"; exit 1; }
 modprobe -q -a vdpa vduse vhost_vdpa virtio_vdpa virtio_net vhostctl_sim || {
 	echo "SKIP: modules"
 	exit 77
@@ -67,15 +76,18 @@ iv=$(netif nvd) ik=$(netif nkm)
 echo "# vduse $iv, kmod $ik; $count frames, $reps repetitions"
 rc=0
 for size in 64 1500; do
-	ratios=()
+	ratios=() uratios=()
 	for r in $(seq "$reps"); do
-		a=$(fps "$iv" $size) && b=$(fps "$ik" $size) || { rc=1; continue; }
-		echo "# $size B rep $r: vduse $a frames/s, kmod $b frames/s"
+		a=$(fps "$iv" $size) && b=$(fps "$ik" $size) &&
+			c=$("$U" "$count" $size | awk '{ print $(NF - 1) }') && [ -n "$c" ] ||
+			{ rc=1; continue; }
+		echo "# $size B rep $r: vduse $a frames/s, kmod $b frames/s, vhost-user $c frames/s"
 		ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", a / b }')")
+		uratios+=("$(awk -v a="$a" -v c="$c" 'BEGIN { printf "%.3f", a / c }')")
 	done
 	[ ${#ratios[@]} -gt 0 ] || continue
-	med=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-	echo "$size B: vduse/kmod frames/s ratio $med (per repetition: ${ratios[*]})"
+	echo "$size B: vduse/kmod frames/s ratio $(median "${ratios[@]}") (per repetition: ${ratios[*]})"
+	echo "$size B: vduse/vhost-user frames/s ratio $(median "${uratios[@]}") (per repetition: ${uratios[*]})"
 done
 if command -v strace >/dev/null; then
 	strace -c -f -p "$srv" -o "$tmp/sc" &
