@@ -16,7 +16,7 @@ rc=$?
 echo "$out" | awk '
 	/^guest (TX|RX) / {
 		what = $2 == "TX" ? "guest TX (backend dequeue)" : "guest RX (backend enqueue)"
-		printf "%s, packed, 64 B: ours %s Ir/pkt, DPDK %s, ours/DPDK %s (bursts %s / %s)\n",
+		printf "%s, packed, 64 B: ours %s Ir/pkt, DPDK %s, ours/DPDK %s (mean burst: DPDK %s, ours %s)\n",
 			what, $(NF - 5), $(NF - 6), $NF, $(NF - 2), $(NF - 1)
 	}
 	/^short bursts/ { print }'
