@@ -13,7 +13,7 @@ set -uo pipefail
 PKGS="gcc g++ make pkg-config pkgconf libc6-dev libmnl-dev libnl-3-dev libnl-route-3-dev
 qemu-system-x86 qemu-system-common busybox-static cpio gzip xz-utils dwarves kmod
 iproute2 dpkg-dev dpdk dpdk-dev python3 groff-base mandoc valgrind util-linux
-procps coreutils findutils sed mawk grep diffutils binutils apt
+procps strace coreutils findutils sed mawk grep diffutils binutils apt
 dkms debhelper dh-dkms fakeroot lintian man-db python3-sphinx git clang llvm libclang-rt-dev"
 
 if [ "${1:-}" = --list ]; then

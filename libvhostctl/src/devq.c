@@ -503,6 +503,14 @@ static __attribute__((noinline)) size_t copy_to_logged(const struct vhostctl_dev
 	return n;
 }
 
+/* vhostctl_devq_copy_to() over several pieces (out of line, as for copy_from). */
+static __attribute__((noinline)) size_t copy_to_pieces(const struct vhostctl_devq_elem *elem,
+						       size_t offset, const void *buf, size_t len)
+{
+	/* devq_copy() only writes through @buf when !to_iov. */
+	return devq_copy(elem, elem->out, elem->in, offset, (void *)buf, len, true);
+}
+
 /* vhostctl_devq_copy_from() over several pieces (out of line: the one-piece case stays a leaf). */
 static __attribute__((noinline)) size_t copy_from_pieces(const struct vhostctl_devq_elem *elem,
 							 size_t offset, void *buf, size_t len)
@@ -532,8 +540,17 @@ VHC_EXPORT size_t vhostctl_devq_copy_to(const struct vhostctl_devq_elem *elem, s
 
 	if (__builtin_expect(l && l->active, 0))
 		return copy_to_logged(elem, offset, buf, len);
-	/* devq_copy() only writes through @buf when !to_iov. */
-	return devq_copy(elem, elem->out, elem->in, offset, (void *)buf, len, true);
+	/* The common buffer: one writable piece. */
+	if (elem->in == 1 && offset < elem->iov[elem->out].iov_len) {
+		const struct iovec *v = &elem->iov[elem->out];
+		size_t n = v->iov_len - offset;
+
+		if (n > len)
+			n = len;
+		memcpy((char *)v->iov_base + offset, buf, n);
+		return n;
+	}
+	return copy_to_pieces(elem, offset, buf, len);
 }
 
 VHC_EXPORT uint32_t vhostctl_devq_base(const struct vhostctl_devq *q)

@@ -129,6 +129,13 @@ void vhc_log(const struct vhostctl_dev *dev, int level, const char *fmt, ...);
 /* ioctl() returning 0 or -errno. */
 int vhc_ioctl(int fd, unsigned long req, void *arg);
 
+/*
+ * vhostctl_vq_attach(); @owned_now: the caller has just become the owner of
+ * the device, so a kernel device's rings are at base 0 (vq.c).
+ */
+int vhc_vq_attach(struct vhostctl_vq *vq, struct vhostctl_dev *dev, unsigned int flags,
+		  bool owned_now);
+
 /* The end of @field in @type: where the next field of a later version may start. */
 #define vhc_offsetofend(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
 

@@ -162,8 +162,8 @@ VHC_EXPORT int vhostctl_dev_setup(struct vhostctl_dev *dev, struct vhostctl_mem 
 			setup_fail(dev, "vq_new", i, r);
 			goto err_stop;
 		}
-		r = vhostctl_vq_attach(vqs[i], dev,
-				       o.flags & VHOSTCTL_SETUP_LOG ? VHOSTCTL_VQ_ATTACH_LOG : 0);
+		r = vhc_vq_attach(vqs[i], dev,
+				  o.flags & VHOSTCTL_SETUP_LOG ? VHOSTCTL_VQ_ATTACH_LOG : 0, true);
 		if (r) {
 			setup_fail(dev, "set_vring", i, r);
 			goto err_stop;

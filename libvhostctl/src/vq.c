@@ -363,11 +363,20 @@ VHC_EXPORT int vhostctl_vq_get_stats(const struct vhostctl_vq *vq, struct vhostc
 	return 0;
 }
 
-VHC_EXPORT int vhostctl_vq_attach(struct vhostctl_vq *vq, struct vhostctl_dev *dev,
-				  unsigned int flags)
+/*
+ * @owned_now: the caller has just made itself the owner of a kernel vhost
+ * device (VHOST_SET_OWNER succeeded).  The kernel resets every ring at open
+ * and at VHOST_RESET_OWNER, and SET_OWNER fails on a device that has an
+ * owner, so each ring's base is 0 then: a split ring starting at 0 needs no
+ * VHOST_SET_VRING_BASE.  vhost-vdpa and vhost-user devices keep their own
+ * ring state and always get it.
+ */
+int vhc_vq_attach(struct vhostctl_vq *vq, struct vhostctl_dev *dev, unsigned int flags,
+		  bool owned_now)
 {
 	struct vhostctl_vring_addr a;
 	unsigned int base;
+	bool skip_base;
 	int r;
 
 	if (!vq || !dev || flags & ~VHOSTCTL_VQ_ATTACH_LOG)
@@ -382,8 +391,10 @@ VHC_EXPORT int vhostctl_vq_attach(struct vhostctl_vq *vq, struct vhostctl_dev *d
 	 * in flight both are our next used slot: 0x80008000 on a new queue.
 	 */
 	base = vq->packed ? pk_used_off_wrap(vq) * 0x10001u : vq->last_used;
+	skip_base = owned_now && dev->transport == VHOSTCTL_TRANSPORT_KERNEL && !vq->packed &&
+		    !base;
 	r = vhostctl_dev_set_vring_num(dev, vq->index, vq->num);
-	if (!r)
+	if (!r && !skip_base)
 		r = vhostctl_dev_set_vring_base(dev, vq->index, base);
 	if (!r)
 		r = vhostctl_dev_set_vring_addr(dev, &a);
@@ -393,6 +404,12 @@ VHC_EXPORT int vhostctl_vq_attach(struct vhostctl_vq *vq, struct vhostctl_dev *d
 	if (!r)
 		r = vhostctl_dev_set_vring_kick(dev, vq->index, vq->kick_fd);
 	return r;
+}
+
+VHC_EXPORT int vhostctl_vq_attach(struct vhostctl_vq *vq, struct vhostctl_dev *dev,
+				  unsigned int flags)
+{
+	return vhc_vq_attach(vq, dev, flags, false);
 }
 
 /* Writable bytes of a chain, saturated: the most a device may say it wrote. */

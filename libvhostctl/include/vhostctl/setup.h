@@ -64,6 +64,8 @@ struct vhostctl_setup_opts {
  * Steps: get features, set owner, set features, set mem table, then per
  * queue: create, set num/base/addr/call/kick (and enable where the
  * transport has it), then start (net backend or vsock CID and running).
+ * A kernel device gets no base for a split ring starting at 0: right after
+ * set owner the kernel has every ring there.
  * On vhost-user each ring's fds are acknowledged (REPLY_ACK) or followed by
  * a GET_FEATURES barrier before the ring is the caller's.
  * On vDPA the virtio status is walked too: reset, ACKNOWLEDGE, DRIVER,
