@@ -234,6 +234,38 @@ static void backend_child(int ctl, unsigned long packets)
 	_exit(code);
 }
 
+/* A ring's kick and call eventfds. */
+static void q_fds(struct drv_q *q)
+{
+	q->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	q->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	t_true(q->kick >= 0 && q->call >= 0);
+}
+
+/*
+ * The backend in a child process, listening once this returns; closing
+ * *ctl stops it.  Its pid.
+ */
+static pid_t backend_fork(unsigned long packets, int *ctl)
+{
+	int sv[2];
+	pid_t pid;
+	char c;
+
+	t_eq(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	pid = fork();
+	t_true(pid >= 0);
+	if (!pid) {
+		close(sv[0]);
+		backend_child(sv[1], packets);
+	}
+	close(sv[1]);
+	if (read(sv[0], &c, 1) != 1)
+		t_fail("backend did not start");
+	*ctl = sv[0];
+	return pid;
+}
+
 /*
  * One migration; callback: pages from the page callback, with every
  * protocol feature; else from opts.source, with REPLY_ACK only.
@@ -252,10 +284,9 @@ static void migrate(bool callback)
 	struct timespec t0, t1;
 	uint8_t *dst, *source;
 	uint64_t pf;
-	int ctl[2], status, r;
+	int ctl, status, r;
 	long faults12;
 	pid_t pid;
-	char c;
 
 	/* The page callback run with every feature: MQ, CONFIGURE_MEM_SLOTS, BACKEND_REQ... */
 	if (callback)
@@ -278,22 +309,9 @@ static void migrate(bool callback)
 	q_view(&rx, image, RX_DESC, RX_AVAIL, RX_USED, RX_BUFS);
 	q_view(&tx, image, TX_DESC, TX_AVAIL, TX_USED, TX_BUFS);
 	post(&rx, &tx, 0);
-	rx.kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	rx.call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	tx.kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	tx.call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	t_true(rx.kick >= 0 && rx.call >= 0 && tx.kick >= 0 && tx.call >= 0);
-
-	t_eq(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl));
-	pid = fork();
-	t_true(pid >= 0);
-	if (!pid) {
-		close(ctl[0]);
-		backend_child(ctl[1], 3 * K);
-	}
-	close(ctl[1]);
-	if (read(ctl[0], &c, 1) != 1)
-		t_fail("backend did not start");
+	q_fds(&rx);
+	q_fds(&tx);
+	pid = backend_fork(3 * K, &ctl);
 
 	dev = vhostctl_vu_open(path, &o);
 	t_true(dev);
@@ -378,7 +396,7 @@ static void migrate(bool callback)
 	reap(&rx, &tx, 2 * K, false, "round 3 (after POSTCOPY_END)");
 
 	vhostctl_dev_close(dev);
-	close(ctl[0]);
+	close(ctl);
 	t_eq(pid, waitpid(pid, &status, 0));
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		t_fail("backend process: status 0x%x", status);
@@ -406,9 +424,8 @@ static void frontend_dies(void)
 	struct vhostctl_dev *dev;
 	struct pollfd p;
 	uint8_t *dst, *source;
-	int ctl[2], status = 0, r;
+	int ctl, status = 0, r;
 	pid_t pid, w;
-	char c;
 
 	t_true(mem);
 	t_true(vhostctl_mem_add_region(mem, G, MEM, 0) >= 0);
@@ -421,22 +438,9 @@ static void frontend_dies(void)
 	memset(&tx, 0, sizeof(tx));
 	q_view(&rx, dst, RX_DESC, RX_AVAIL, RX_USED, RX_BUFS);
 	q_view(&tx, dst, TX_DESC, TX_AVAIL, TX_USED, TX_BUFS);
-	rx.kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	rx.call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	tx.kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	tx.call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	t_true(rx.kick >= 0 && rx.call >= 0 && tx.kick >= 0 && tx.call >= 0);
-
-	t_eq(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl));
-	pid = fork();
-	t_true(pid >= 0);
-	if (!pid) {
-		close(ctl[0]);
-		backend_child(ctl[1], ~0ul);
-	}
-	close(ctl[1]);
-	if (read(ctl[0], &c, 1) != 1)
-		t_fail("backend did not start");
+	q_fds(&rx);
+	q_fds(&tx);
+	pid = backend_fork(~0ul, &ctl);
 	dev = vhostctl_vu_open(path, &o);
 	t_true(dev);
 	t_eq(0, vhostctl_dev_set_owner(dev));
@@ -474,7 +478,7 @@ static void frontend_dies(void)
 
 	/* The frontend dies: its socket and its copy of the userfaultfd close. */
 	vhostctl_dev_close(dev);
-	close(ctl[0]);
+	close(ctl);
 	for (int ms = 0; ms < IDLE_MS; ms += 20) {
 		w = waitpid(pid, &status, WNOHANG);
 		if (w)
