@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Block IOPS through VDUSE, against the in-kernel path through our module,
-# in the test VM (as root):
+# Block IOPS through VDUSE, against the in-kernel path through our module
+# and against the same device over vhost-user, in the test VM (as root):
 #   tools/vm/run -- bench/vduse_blk.sh [COUNT] [REPS]
 # Both are a 64 MiB RAM disk under the kernel's own virtio_blk through
 # virtio_vdpa: "vduse" is vhostctl vduse serve blk (the vhost-user backend's
@@ -10,12 +10,16 @@
 # vhostctl_sim_blk (the device in the kernel).  Each repetition times COUNT
 # 4 KiB O_DIRECT reads, then writes, with dd on each device in turn; the
 # ratio is vduse/kmod IOPS (median of the per-repetition ratios; higher is
-# better for VDUSE).  Then the VDUSE server's system calls per request,
+# better for VDUSE).  "vhost-user" is the same block device served over
+# vhost-user to our own userspace driver, one request at a time as dd
+# issues them (bench/vu_blk_loop: COUNT writes, then COUNT reads checked);
+# the second ratio is vduse/vhost-user IOPS.  Then the VDUSE server's system calls per request,
 # counted by strace -c over one more read run.  Under TCG and on a shared
 # machine the absolute figures mean little; the ratios are the result.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 V=${BUILD:-$top/build}/bin/vhostctl
+U=${BUILD:-$top/build}/bench/vu_blk_loop
 . "$top/selftests/vduse_lib.bash"
 count=${1:-3000}
 reps=${2:-3}
@@ -54,15 +58,22 @@ $V vdpa add name bkm mgmtdev vhostctl_sim_blk && bind_virtio bkm &&
 	until_ok 10 disk bkm >/dev/null || { echo "FAIL: module device"; exit 1; }
 dv=$(disk bvd) dk=$(disk bkm)
 echo "# vduse $dv, kmod $dk; $count requests of 4 KiB, $reps repetitions"
+median() {
+	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+[ -x "$U" ] || { echo "FAIL: $U not built (make -C bench)"; exit 1; }
 for op in read write; do
-	ratios=()
+	ratios=() uratios=()
 	for r in $(seq "$reps"); do
 		a=$(iops "$dv" $op) b=$(iops "$dk" $op)
-		echo "# $op rep $r: vduse $a IOPS, kmod $b IOPS"
+		c=$("$U" "$count" | awk -v op=$op '$1 == op { print $2 }')
+		[ -n "$c" ] || { echo "FAIL: vu_blk_loop"; exit 1; }
+		echo "# $op rep $r: vduse $a IOPS, kmod $b IOPS, vhost-user $c IOPS"
 		ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", a / b }')")
+		uratios+=("$(awk -v a="$a" -v c="$c" 'BEGIN { printf "%.3f", a / c }')")
 	done
-	med=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-	echo "$op: vduse/kmod IOPS ratio $med (per repetition: ${ratios[*]})"
+	echo "$op: vduse/kmod IOPS ratio $(median "${ratios[@]}") (per repetition: ${ratios[*]})"
+	echo "$op: vduse/vhost-user IOPS ratio $(median "${uratios[@]}") (per repetition: ${uratios[*]})"
 done
 if command -v strace >/dev/null; then
 	strace -c -f -p "$srv" -o "$tmp/sc" &

@@ -335,8 +335,8 @@ static inline int blkdrv_reap(struct blkdrv *d, unsigned int *slot, uint32_t *le
 static inline int blkdrv_rw(struct blkdrv *d, uint32_t type, uint64_t sector, void *buf, uint32_t len,
 			    uint32_t *used_len)
 {
-	unsigned int slot;
-	uint32_t l;
+	unsigned int slot = 0;
+	uint32_t l = 0;
 	int r;
 
 	if (type == BLK_T_OUT && len)
