@@ -58,9 +58,6 @@ $V vdpa add name bkm mgmtdev vhostctl_sim_blk && bind_virtio bkm &&
 	until_ok 10 disk bkm >/dev/null || { echo "FAIL: module device"; exit 1; }
 dv=$(disk bvd) dk=$(disk bkm)
 echo "# vduse $dv, kmod $dk; $count requests of 4 KiB, $reps repetitions"
-median() {
-	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
 [ -x "$U" ] || { echo "FAIL: $U not built (make -C bench)"; exit 1; }
 for op in read write; do
 	ratios=() uratios=()

@@ -53,9 +53,6 @@ fps() {
 	awk '{ print $(NF - 5) }' "$tmp/l"
 }
 
-median() {
-	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
 
 [ -x "$L" ] && [ -x "$U" ] || { echo "FAIL: $L or $U not built (make -C bench)"; exit 1; }
 modprobe -q -a vdpa vduse vhost_vdpa virtio_vdpa virtio_net vhostctl_sim || {

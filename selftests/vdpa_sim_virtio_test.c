@@ -21,6 +21,7 @@
 #pragma GCC diagnostic ignored "-Wmisleading-indentation"
 #include "kselftest_harness.h"
 #include "vdpa_sim_helpers.h"
+#include "vduse.h"
 
 #define ETH_P_TEST	0x88b5
 #define NPAIRS		2
@@ -54,39 +55,6 @@ FIXTURE_VARIANT_ADD(vnet, split)
 static int load_drivers(void)
 {
 	return system("modprobe -q -a vdpa virtio_vdpa virtio_net virtio_blk vhostctl_sim");
-}
-
-/* Finds DEV's virtio device, then the entry under its CLS directory. */
-static int virtio_child(const char *dev, const char *cls, char *out,
-			size_t outlen)
-{
-	char dir[256], vdev[64];
-	int ret;
-
-	snprintf(dir, sizeof(dir), "/sys/bus/vdpa/devices/%s", dev);
-	ret = vs_wait_find(dir, "virtio", vdev, sizeof(vdev), 3000);
-	if (ret)
-		return ret;
-	snprintf(dir, sizeof(dir), "/sys/bus/vdpa/devices/%s/%s/%s", dev,
-		 vdev, cls);
-	return vs_wait_find(dir, "", out, outlen, 3000);
-}
-
-static int if_flags(const char *ifname, short set)
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int ret = -1;
-
-	if (fd < 0)
-		return -1;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (!ioctl(fd, SIOCGIFFLAGS, &ifr)) {
-		ifr.ifr_flags |= set;
-		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return ret;
 }
 
 static int if_ioctl(unsigned long req, struct ifreq *ifr)
@@ -125,7 +93,7 @@ FIXTURE_SETUP(vnet)
 	ASSERT_EQ(0, vhostctl_vdpa_dev_add(self->nl, self->name, "vhostctl_sim_net", &o))
 		TH_LOG("%s", vhostctl_vdpa_error(self->nl));
 	ASSERT_EQ(0, vs_bind(self->name, "virtio_vdpa"));
-	ASSERT_EQ(0, virtio_child(self->name, "net", self->ifname,
+	ASSERT_EQ(0, vduse_virtio_child(self->name, "net", self->ifname,
 				  sizeof(self->ifname)));
 	self->ifindex = if_nametoindex(self->ifname);
 	ASSERT_LT(0, self->ifindex);
@@ -133,7 +101,7 @@ FIXTURE_SETUP(vnet)
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
 		 self->ifname);
 	vs_write_file(path, "1");
-	ASSERT_EQ(0, if_flags(self->ifname, IFF_UP));
+	ASSERT_EQ(0, vduse_if_up(self->ifname));
 
 	self->sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_TEST));
 	ASSERT_LE(0, self->sock);
@@ -358,7 +326,7 @@ FIXTURE_SETUP(vblk)
 		TH_LOG("%s", vhostctl_vdpa_error(self->nl));
 	ASSERT_EQ(0, vs_param("capacity_mb", "64"));
 	ASSERT_EQ(0, vs_bind(self->name, "virtio_vdpa"));
-	ASSERT_EQ(0, virtio_child(self->name, "block", self->disk,
+	ASSERT_EQ(0, vduse_virtio_child(self->name, "block", self->disk,
 				  sizeof(self->disk)));
 	snprintf(path, sizeof(path), "/dev/%s", self->disk);
 	self->fd = open(path, O_RDWR | O_DIRECT | O_CLOEXEC);

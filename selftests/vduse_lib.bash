@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Shell helpers of the VDUSE selftests and bench/vduse_blk.sh (sourced).
+# Shell helpers of the VDUSE selftests and bench/vduse_blk.sh, vduse_net.sh (sourced).
 
 # until_ok SECS CMD...: retry CMD every 0.1 s for SECS seconds.
 until_ok() {
@@ -31,4 +31,9 @@ disk() {
 	local b
 	b=$(ls /sys/bus/vdpa/devices/"$1"/virtio*/block/ 2>/dev/null | head -n 1)
 	[ -n "$b" ] && [ -b "/dev/$b" ] && echo "/dev/$b"
+}
+
+# median N...: the middle one of the numbers (the upper middle of an even count).
+median() {
+	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }

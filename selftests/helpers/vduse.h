@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What the VDUSE selftests share: a vDPA device's virtio child (its
- * interface or disk), an interface brought up, the kernel log checked.
+ * What the VDUSE selftests share (and vdpa_sim_virtio_test, for the first
+ * two): a vDPA device's virtio child (its interface or disk), an interface
+ * brought up, the kernel log checked.
  */
 #ifndef SELFTEST_VDUSE_H
 #define SELFTEST_VDUSE_H
