@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -282,14 +283,28 @@ TEST(cli_serve_net)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
 		execl(cli, cli, "vduse", "serve", "net", "name", name, "mac", "02:00:5e:00:77:01",
 		      (char *)NULL);
 		_exit(127);
 	}
 	close(pipefd[1]);
+	/*
+	 * The node appears at VDUSE_CREATE_DEV, before the queues are set up;
+	 * the kernel refuses "vdpa dev add" until then.  The daemon's
+	 * "serving" line is its promise that the device is complete.
+	 */
+	out[0] = 0;
+	while (!strstr(out, "over VDUSE") && len < (ssize_t)sizeof(out) - 1) {
+		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+
+		ASSERT_EQ(1, poll(&pfd, 1, 10000)) TH_LOG("no \"serving\" line: %s", out);
+		r = read(pipefd[0], out + len, sizeof(out) - 1 - len);
+		ASSERT_LT(0, r) TH_LOG("daemon ended: %s", out);
+		len += r;
+		out[len] = 0;
+	}
 	snprintf(path, sizeof(path), "/dev/vduse/%s", name);
-	for (int i = 0; i < 500 && access(path, F_OK); i++)
-		usleep(10000);
 	ASSERT_EQ(0, access(path, F_OK));
 	ASSERT_EQ(0, vhostctl_vdpa_dev_add(nl, name, "vduse", NULL))
 		TH_LOG("%s", vhostctl_vdpa_error(nl));
