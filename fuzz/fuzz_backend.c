@@ -20,7 +20,8 @@
  *   0-3  message: u8 request, u8 flags, u16 size, payload, u8 nfds, selectors
  *   4    guest memory write: u32 offset, u8 length, bytes
  *   5    kick: u8 eventfd
- *   6    region write: u8 which (log, inflight, handed-back), u16 offset, u8 length, bytes
+ *   6    region write: u8 which (log, inflight, handed-back modulo 3; from 0xf0 on,
+ *        the pipe whose read end a device-state load reads), u16 offset, u8 length, bytes
  *   7    read the backend channel
  */
 #include <poll.h>
@@ -283,7 +284,7 @@ static bool drain(int fd)
 
 static void region_write(struct fz *f)
 {
-	uint8_t which = fz_u8(f) % 3;
+	uint8_t sel = fz_u8(f), which = sel % 3;
 	uint16_t off = fz_u16(f);
 	uint8_t len = fz_u8(f);
 	uint8_t data[256];
@@ -292,7 +293,11 @@ static void region_write(struct fz *f)
 	size_t size;
 
 	fz_bytes(f, data, len);
-	if (which == 0) {
+	if (sel >= 0xf0) {
+		/* A device-state stream, as a frontend writes it before CHECK_DEVICE_STATE. */
+		if (write(P.pipe[1], data, len) < 0 && errno != EAGAIN)
+			abort();
+	} else if (which == 0) {
 		memcpy(P.log + off % (LOG_SIZE - 256), data, len);
 	} else if (which == 1) {
 		memcpy(P.infl + off % (INFL_SIZE - 256), data, len);

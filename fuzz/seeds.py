@@ -140,6 +140,25 @@ def blk(packed=False):
     return s
 
 
+def blk_state():
+    # A block device stopped with a request done, its state saved into the
+    # pool's pipe, loaded back from it; then a stream from the input: a newer
+    # version, then a truncated one.
+    s = blk()
+    save = msg(42, u32(0) + u32(0), [9]) + msg(43)
+    load = msg(42, u32(1) + u32(0), [8]) + msg(43)
+    s += save + load
+    head = u32(0x53434856) + u32(256) + bytes(256) + bytes([0xf])    # "VHCS", config, status
+    s += pipew(head + u32(2) + u32(16) + u64(64 << 10) + u64(0)) + load
+    s += pipew(head[:40]) + load
+    return s
+
+
+def pipew(data):
+    # the device-state pipe (region write selector 0xf0), 255 bytes a step
+    return b''.join(regw(0xf0, 0, data[i:i + 255]) for i in range(0, len(data), 255))
+
+
 def generic():
     s = bytes([2 | (1 << 4)])
     s += setup(F_V1 | F_PROTO | F_INDIRECT, nq=1)
@@ -175,6 +194,7 @@ def backend():
         'net-big-endian': bytes([0]) + net_big_endian(),
         'blk-split': bytes([1]) + blk(),
         'blk-packed': bytes([1]) + blk(packed=True),
+        'blk-state': bytes([1]) + blk_state(),
         'generic': generic(),
     }
 
@@ -225,6 +245,23 @@ def inflight_split(num, heads):
     return hdr + descs
 
 
+def inflight_packed(num, chain, base=0xa000):
+    # version 1; one request of len(chain) entries in flight at entries
+    # 0..n-1 (buffer id 0, counter 1); the other entries on the free list
+    n = len(chain)
+    hdr = u64(0) + u16(1) + u16(num) + u16(n) + u16(n) + u16(0) + u16(0) + bytes([1, 1]) + bytes(10)  # 32 bytes
+    ents = b''
+    for i in range(num):
+        if i < n:
+            head = i == 0
+            ents += (bytes([1 if head else 0, 0]) + u16(i + 1) + u16(n - 1 if head else 0) +
+                     u16(n if head else 0) + u64(1 if head else 0) + u16(0) +
+                     u16(0x80 | chain[i] | (1 if i + 1 < n else 0)) + u32(64) + u64(base + 0x100 * i))
+        else:
+            ents += bytes(2) + u16(i + 1) + bytes(28)
+    return hdr + ents
+
+
 def ring():
     k = lambda d: bytes([1]) + d[1:]     # a guest write, as the backend mode's script spells it
     be_split = (ring_hdr(0x08 | 0x20 | 0x02, 16) + u16(len(inflight_split(16, [0]))) +
@@ -235,7 +272,14 @@ def ring():
     be_packed = (ring_hdr(0x08 | 0x20 | 0x01, 16) + u16(0) +
                  k(gw(0, packed_desc(0x10000, 64, 0, 0x80 | 1) + packed_desc(0x10100, 64, 0, 0x80 | 2))) +
                  bytes([0]) + RING_STEPS)
+    # A predecessor left a two-descriptor request in flight (read, then write):
+    # restored from the region, the handler runs at once and pops it; then a
+    # new buffer in the ring after it.
+    region = inflight_packed(16, [0, 2])
+    be_packed_infl = (ring_hdr(0x08 | 0x20 | 0x01, 16) + u16(len(region)) + region + RING_STEPS +
+                      k(gw(2 * 16, packed_desc(0xa800, 64, 1, 0x80 | 2))) + bytes([0]) + RING_STEPS)
     return {
+        'backend-packed-inflight': be_packed_infl,
         'split': ring_hdr(0x02) + split_chain() + RING_STEPS,
         'split-uaddr': ring_hdr(0x10) + split_chain() + RING_STEPS,
         'packed': ring_hdr(0x01) + packed_chain() + RING_STEPS,
