@@ -22,16 +22,7 @@ stop() {
 	wait "$p" 2>/dev/null
 }
 
-# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
-wait_for() {
-	local n=$(($1 * 10))
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../mk/poll.bash"
 
 bench_cleanup() {
 	local p

@@ -71,16 +71,9 @@ vu_stop() {
 	return $rc
 }
 
+. "$(dirname "${BASH_SOURCE[0]}")/../../mk/poll.bash"
 # vu_wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
-vu_wait_for() {
-	local n=$(($1 * 10))
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+vu_wait_for() { wait_for "$@"; }
 
 # vu_show FILE...: the logs, indented, for a failure report.
 vu_show() {

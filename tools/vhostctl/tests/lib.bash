@@ -72,16 +72,7 @@ stop() {
 	return $rc
 }
 
-# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
-wait_for() {
-	local n=$(($1 * 10))
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+. "$TOP/mk/poll.bash"	# wait_for
 
 # show FILE...: the logs, indented, for a failure report.
 show() {
