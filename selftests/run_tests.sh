@@ -77,8 +77,10 @@ done
 
 # The kernel must not have warned, oopsed or leaked along the way.
 n=$((n + 1))
-if dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|kmemleak|UBSAN|KASAN' >/tmp/dmesg-bad; then
-	sed 's/^/# /' /tmp/dmesg-bad
+bad='WARNING:|BUG:|Oops|general protection|kmemleak|UBSAN|KASAN'
+if dmesg | grep -q -E "$bad"; then
+	# each report with what follows it (the call trace), to find the cause
+	dmesg | grep -A 40 -E "$bad" | sed 's/^/# /'
 	echo "not ok $n selftests: kernel log clean"
 	fail=$((fail + 1))
 else

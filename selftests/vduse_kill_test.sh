@@ -50,6 +50,14 @@ trap cleanup EXIT
 progress() { wc -l <"$tmp/done$1"; }
 # past W N: writer W has completed more than N writes.
 past() { [ "$(progress "$1")" -gt "$2" ]; }
+# blocked: every writer's dd waits in the kernel (state D) for its write.
+blocked() {
+	local w d
+	for w in "${writers[@]}"; do
+		d=$(pgrep -P "$w" -x dd) || return 1
+		[ "$(cut -d ' ' -f 3 "/proc/$d/stat" 2>/dev/null)" = D ] || return 1
+	done
+}
 
 # 1: served, added, bound; two writers running, each counting its writes.
 $V vduse serve blk name "$name" size 64M >"$tmp/s" 2>&1 &
@@ -80,11 +88,15 @@ ok $r "$name bound to virtio_vdpa as ${dev:-no disk}, two O_DIRECT writers runni
 # 2: SIGKILL the server mid-I/O: the device stays, the writers stall.
 kill -KILL $srv
 wait $srv 2>/dev/null
-sleep 1
+# Counted once both writers sit in a write the dead server never answers: a
+# writer whose last write completed just before the kill may still be
+# counting it, however long the scheduler keeps it waiting.
+until_ok 20 blocked
+b=$?
 p1=$(progress 1) p2=$(progress 2)
 sleep 2
-[ -e "/dev/vduse/$name" ] && [ "$(progress 1)" = "$p1" ] && [ "$(progress 2)" = "$p2" ] &&
-	! gone "${writers[0]}" && ! gone "${writers[1]}"
+[ $b = 0 ] && [ -e "/dev/vduse/$name" ] && [ "$(progress 1)" = "$p1" ] &&
+	[ "$(progress 2)" = "$p2" ] && ! gone "${writers[0]}" && ! gone "${writers[1]}"
 ok $? "server SIGKILLed mid-I/O: /dev/vduse/$name stays, the writers wait ($p1, $p2 writes done)"
 
 # 3: a new server takes the device over; the writers go on.

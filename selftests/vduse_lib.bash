@@ -2,16 +2,9 @@
 #
 # Shell helpers of the VDUSE selftests and bench/vduse_blk.sh, vduse_net.sh (sourced).
 
+. "$(dirname "${BASH_SOURCE[0]}")/../mk/poll.bash"
 # until_ok SECS CMD...: retry CMD every 0.1 s for SECS seconds.
-until_ok() {
-	local i secs=$1
-	shift
-	for i in $(seq $((secs * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+until_ok() { wait_for "$@"; }
 
 # bind_virtio NAME: move vDPA device NAME to virtio_vdpa (vhost_vdpa, when
 # loaded first, takes new devices).
