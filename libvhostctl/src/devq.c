@@ -379,6 +379,7 @@ VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 					const uint32_t *written, unsigned int n)
 {
 	unsigned int num, i;
+	uint64_t slots = 0;
 	int r;
 
 	if (!q || (!elems && n) || n > INT_MAX)
@@ -391,9 +392,12 @@ VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 		if (written[i] > elems[i].in_len)
 			return vhc_err(EINVAL);
 	if (q->cfg.packed) {
-		for (i = 0; i < n; i++)
-			if (!elems[i].ndesc || elems[i].ndesc > num)
+		/* 1 <= ndesc <= num, in one test; slots == n: every element is one slot. */
+		for (i = 0; i < n; i++) {
+			if ((unsigned int)elems[i].ndesc - 1 >= num)
 				return vhc_err(EINVAL);
+			slots += elems[i].ndesc;
+		}
 	} else {
 		for (i = 0; i < n; i++)
 			if (elems[i].id >= num)
@@ -415,7 +419,7 @@ VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 	}
 	devq_released(q, n);
 	if (q->cfg.packed)
-		vhc_packed_push_run(q, elems, written, n);
+		vhc_packed_push_run(q, elems, written, n, slots == n);
 	else
 		vhc_split_push_run(q, elems, written, n);
 	q->pending += n;
