@@ -374,6 +374,27 @@ VHC_EXPORT int vhostctl_devq_push(struct vhostctl_devq *q, const struct vhostctl
 	return vhc_split_push(q, elem, written);
 }
 
+/*
+ * A packed push burst's elements: 1 <= ndesc <= num (one test) and, with
+ * @lens (a constant in each copy), written[i] <= in_len.  @slots: the ring
+ * slots they take (n when every element is one descriptor).
+ */
+static ALWAYS_INLINE bool packed_burst_ok(const struct vhostctl_devq_elem *elems,
+					  const uint32_t *written, unsigned int n,
+					  unsigned int num, uint64_t *slots, const bool lens)
+{
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if ((unsigned int)elems[i].ndesc - 1 >= num ||
+		    (lens && written[i] > elems[i].in_len))
+			return false;
+		sum += elems[i].ndesc;
+	}
+	*slots = sum;
+	return true;
+}
+
 VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 					const struct vhostctl_devq_elem *elems,
 					const uint32_t *written, unsigned int n)
@@ -388,17 +409,14 @@ VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 		return vhc_err(EIO);
 	/* Every element is checked first: a burst goes back whole, or not at all. */
 	num = q->cfg.num;
-	for (i = 0; written && i < n; i++)
-		if (written[i] > elems[i].in_len)
-			return vhc_err(EINVAL);
 	if (q->cfg.packed) {
-		/* 1 <= ndesc <= num, in one test; slots == n: every element is one slot. */
-		for (i = 0; i < n; i++) {
-			if ((unsigned int)elems[i].ndesc - 1 >= num)
-				return vhc_err(EINVAL);
-			slots += elems[i].ndesc;
-		}
+		if (written ? !packed_burst_ok(elems, written, n, num, &slots, true) :
+			      !packed_burst_ok(elems, NULL, n, num, &slots, false))
+			return vhc_err(EINVAL);
 	} else {
+		for (i = 0; written && i < n; i++)
+			if (written[i] > elems[i].in_len)
+				return vhc_err(EINVAL);
 		for (i = 0; i < n; i++)
 			if (elems[i].id >= num)
 				return vhc_err(EINVAL);

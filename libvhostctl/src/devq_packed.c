@@ -485,6 +485,40 @@ static ALWAYS_INLINE void packed_used(struct pdesc *d, uint16_t id, uint32_t len
 }
 
 /*
+ * A burst of one-slot buffers from slot @used on: in stretches up to the
+ * ring's end, where the wrap counter flips.  @lens says whether @written
+ * is there (a constant in each copy).
+ */
+static ALWAYS_INLINE void packed_used_single(struct vhostctl_devq *q,
+					     const struct vhostctl_devq_elem *elems,
+					     const uint32_t *written, unsigned int n, const bool lens)
+{
+	struct pdesc *ring = q->pring;
+	unsigned int num = q->cfg.num, i = 0;
+	uint16_t used = q->last_used;
+	bool wrap = q->used_wrap;
+	uint16_t wflags = wrap ? (PDESC_F_AVAIL | PDESC_F_USED) : 0;
+
+	while (i < n) {
+		unsigned int end = n - i < num - used ? n : i + (num - used);
+
+		for (; i < end; i++) {
+			uint32_t len = lens ? written[i] : 0;
+
+			packed_used(&ring[used++], elems[i].id, len,
+				    lens && len ? wflags | DESC_F_WRITE : wflags);
+		}
+		if (used >= num) {
+			used = 0;
+			wrap = !wrap;
+			wflags ^= PDESC_F_AVAIL | PDESC_F_USED;
+		}
+	}
+	q->last_used = used;
+	q->used_wrap = wrap;
+}
+
+/*
  * Used descriptors for a burst, without tracking or logging; the elements
  * were checked.  @single: every element is one descriptor (the common
  * burst), so the used position moves by one each.
@@ -493,27 +527,19 @@ void vhc_packed_push_run(struct vhostctl_devq *q, const struct vhostctl_devq_ele
 			 const uint32_t *written, unsigned int n, bool single)
 {
 	struct pdesc *ring = q->pring;
-	unsigned int num = q->cfg.num, i;
+	unsigned int num = q->cfg.num;
 	uint16_t used = q->last_used;
 	bool wrap = q->used_wrap;
 	uint16_t wflags = wrap ? (PDESC_F_AVAIL | PDESC_F_USED) : 0;
 
-	if (single && !written) {
-		/* In stretches up to the ring's end, where the wrap counter flips. */
-		for (i = 0; i < n;) {
-			unsigned int end = n - i < num - used ? n : i + (num - used);
-
-			for (; i < end; i++)
-				packed_used(&ring[used++], elems[i].id, 0, wflags);
-			if (used >= num) {
-				used = 0;
-				wrap = !wrap;
-				wflags ^= PDESC_F_AVAIL | PDESC_F_USED;
-			}
-		}
-		goto out;
+	if (single) {
+		if (written)
+			packed_used_single(q, elems, written, n, true);
+		else
+			packed_used_single(q, elems, NULL, n, false);
+		return;
 	}
-	for (i = 0; i < n; i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		uint32_t len = written ? written[i] : 0;
 
 		packed_used(&ring[used], elems[i].id, len, len ? wflags | DESC_F_WRITE : wflags);
@@ -524,7 +550,6 @@ void vhc_packed_push_run(struct vhostctl_devq *q, const struct vhostctl_devq_ele
 			wflags ^= PDESC_F_AVAIL | PDESC_F_USED;
 		}
 	}
-out:
 	q->last_used = used;
 	q->used_wrap = wrap;
 }
