@@ -575,6 +575,85 @@ VHC_EXPORT size_t vhostctl_devq_copy_to(const struct vhostctl_devq_elem *elem, s
 	return copy_to_pieces(elem, offset, buf, len);
 }
 
+/* @n bytes, @n at most @room; 8 to 16 (a virtio-net header) without a call. */
+static ALWAYS_INLINE void copy_piece(char *to, const char *from, size_t n)
+{
+	if (n - 8 <= 8) {
+		uint64_t a, b;
+
+		memcpy(&a, from, 8);
+		memcpy(&b, from + n - 8, 8);
+		memcpy(to, &a, 8);
+		memcpy(to + n - 8, &b, 8);
+		return;
+	}
+	memcpy(to, from, n);
+}
+
+/* vhostctl_devq_copy_to_iov() but for two pieces that fit (out of line: that case stays small). */
+static __attribute__((noinline)) size_t copy_to_iov_loop(const struct vhostctl_devq_elem *elem,
+							 size_t offset, const struct iovec *src,
+							 unsigned int nsrc)
+{
+	const struct vhc_dirty_log *l = elem->priv;
+	size_t done = 0;
+
+	if ((!l || !l->active) && elem->in == 1 && offset <= elem->iov[elem->out].iov_len) {
+		const struct iovec *v = &elem->iov[elem->out];
+		char *start = (char *)v->iov_base + offset, *p = start;
+		char *end = (char *)v->iov_base + v->iov_len;
+
+		for (const struct iovec *s = src, *last = src + nsrc; s < last; s++) {
+			size_t n = s->iov_len;
+
+			if (n > (size_t)(end - p)) {
+				memcpy(p, s->iov_base, (size_t)(end - p));
+				return (size_t)(end - start);
+			}
+			memcpy(p, s->iov_base, n);
+			p += n;
+		}
+		return (size_t)(p - start);
+	}
+	for (unsigned int i = 0; i < nsrc; i++) {
+		size_t n = vhostctl_devq_copy_to(elem, offset + done, src[i].iov_base,
+						 src[i].iov_len);
+
+		done += n;
+		if (n < src[i].iov_len)
+			break;
+	}
+	return done;
+}
+
+/*
+ * The common case: no dirty log, one writable iovec, two pieces (a header
+ * and a frame) with room for both from @offset on; anything else through
+ * the loop, which copies each piece until the room runs out.
+ */
+VHC_EXPORT size_t vhostctl_devq_copy_to_iov(const struct vhostctl_devq_elem *elem,
+					    size_t offset, const struct iovec *src,
+					    unsigned int nsrc)
+{
+	const struct vhc_dirty_log *l = elem->priv;
+	const struct iovec *v = &elem->iov[elem->out];
+	size_t room, n0, n1;
+	char *p;
+
+	if (__builtin_expect(nsrc != 2 || (l && l->active) || elem->in != 1 ||
+			     offset > v->iov_len, 0))
+		return copy_to_iov_loop(elem, offset, src, nsrc);
+	room = v->iov_len - offset;
+	n0 = src[0].iov_len;
+	n1 = src[1].iov_len;
+	if (__builtin_expect(n0 > room || n1 > room - n0, 0))
+		return copy_to_iov_loop(elem, offset, src, nsrc);
+	p = (char *)v->iov_base + offset;
+	copy_piece(p, src[0].iov_base, n0);
+	memcpy(p + n0, src[1].iov_base, n1);
+	return n0 + n1;
+}
+
 VHC_EXPORT uint32_t vhostctl_devq_base(const struct vhostctl_devq *q)
 {
 	if (q->cfg.packed)
