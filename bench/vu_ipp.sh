@@ -6,9 +6,14 @@
 # needed and vCPU placement does not matter).
 #
 # One driver for both sides of a row: a native dpdk-testpmd net_virtio_user,
-# ring of 16384 (--txd/--rxd too), on cpu0 at nice -19 below the caller's
-# niceness.  The backend runs on cpu1 under callgrind, far slower, so the
-# driver keeps its ring full.
+# ring of 16384 (--txd/--rxd too), on cpu0 at the caller's niceness.  The
+# backend runs on cpu1 under callgrind, far slower, so the driver keeps its
+# ring full with a small share of cpu0.
+# Callgrind starts with instrumentation off (--instr-atstart=no): the
+# start-up of testpmd or vu_sink runs uninstrumented, and callgrind_control
+# switches it on just before the backend is told to start; it collects only
+# inside the counted function (--toggle-collect), so the file holds that
+# function's cost alone, nothing of start-up or shutdown.
 #   guest TX (the backend dequeues): the driver in txonly mode;
 #     DPDK: testpmd net_vhost, rxonly: Ir(rte_vhost_dequeue_burst) / RX-packets;
 #     ours: bench/vu_sink: Ir(sink_burst) / packets (pop, copy each frame
@@ -104,7 +109,7 @@ generate() {
 	local vdev="net_virtio_user0,path=$sock,queues=1,queue_size=$qsize$devargs"
 	[ "$dir" = rx ] && mode=rxonly
 	prefixes+=("$pfx")
-	timeout -s INT -k 5 $((secs + 600)) nice -n -19 dpdk-testpmd --lcores=0@0,1@0 \
+	timeout -s INT -k 5 $((secs + 600)) dpdk-testpmd --lcores=0@0,1@0 \
 		--main-lcore 1 --no-pci --no-huge -m 512 --file-prefix="$pfx" --vdev "$vdev" -- \
 		--nb-cores=1 --forward-mode=$mode --txpkts="$size" --stats-period 5 \
 		--txd="$qsize" --rxd="$qsize" --total-num-mbufs=$((2 * qsize + 8192)) --no-mlockall </dev/null \
@@ -133,6 +138,16 @@ drive() {
 	rm -rf "${rundir:?}/vuippg$$$name"
 }
 
+# instrument PID on|off: callgrind's instrumentation in the valgrind that
+# PID (timeout) runs, switched through its gdbserver (callgrind_control).
+instrument() {
+	local vg
+
+	vg=$(pgrep -P "$1") && callgrind_control -i "$2" "$vg" >/dev/null 2>&1 && return 0
+	echo "vu_ipp: callgrind_control -i $2 failed" >&2
+	return 1
+}
+
 # ir FILE FUNCTION: inclusive Ir of FUNCTION in a callgrind file.
 ir() {
 	callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
@@ -158,6 +173,10 @@ calls() {
 	END { print n + 0 }' "$1"
 }
 
+prompts() { # LOG N: testpmd has prompted N times
+	[ "$(grep -o "testpmd>" "$1" | wc -l)" -ge "$2" ]
+}
+
 # run_dpdk KEY DEVARGS DIR SIZE: sets IR, PK, CALLS and FN.  testpmd runs
 # interactively, its commands from a fifo: "start" once the driver has
 # filled the ring, "stop" (which prints the accumulated counts) before the
@@ -170,7 +189,7 @@ run_dpdk() {
 	prefixes+=("$pfx")
 	mkfifo "$tmp/$name.in"
 	timeout -s INT -k 30 $((secs + 600)) taskset -c 1 valgrind --tool=callgrind --fair-sched=yes \
-		--callgrind-out-file="$tmp/$name.cg" dpdk-testpmd --lcores=0@1,1@1 --main-lcore 0 --no-pci \
+		--instr-atstart=no --toggle-collect="$FN" --callgrind-out-file="$tmp/$name.cg" dpdk-testpmd --lcores=0@1,1@1 --main-lcore 0 --no-pci \
 		--no-huge -m 512 --file-prefix="$pfx" --log-level=lib.vhost.config:warning \
 		--vdev "net_vhost0,iface=$sock,queues=1" -- -i --nb-cores=1 --forward-mode=$mode \
 		--total-num-mbufs=8192 --txpkts="$size" --record-burst-stats --no-mlockall \
@@ -184,10 +203,14 @@ run_dpdk() {
 		echo "vu_ipp: $name: testpmd did not start" >&2
 		return 1
 	fi
-	dpdk_start() { echo start >&3; }
+	dpdk_start() { instrument "$p" on && echo start >&3; }
+	# stop returns when the forwarding lcore has stopped, then testpmd
+	# prompts again: its third prompt (the statistics stop prints are
+	# buffered until it exits, its prompt is not).
 	dpdk_stop() {
 		echo stop >&3
-		wait_for 120 grep -q "Accumulated forward statistics" "$tmp/$name.log"
+		wait_for 120 prompts "$tmp/$name.log" 3
+		instrument "$p" off
 	}
 	drive "$name" "$sock" "$devargs" "$dir" "$size" dpdk_start dpdk_stop
 	echo quit >&3
@@ -208,7 +231,8 @@ run_ours() {
 	FN=sink_burst
 	[ "$dir" = rx ] && FN=source_burst opts="-r -s $size"
 	timeout -s INT -k 30 $((secs + 600)) taskset -c 1 valgrind --tool=callgrind \
-		--fair-sched=yes --callgrind-out-file="$tmp/$name.cg" "$sink" "$sock" -g $opts \
+		--fair-sched=yes --instr-atstart=no --toggle-collect="$FN" \
+		--callgrind-out-file="$tmp/$name.cg" "$sink" "$sock" -g $opts \
 		</dev/null >"$tmp/$name.log" 2>&1 &
 	p=$!
 	pids+=("$p")
@@ -218,7 +242,7 @@ run_ours() {
 		return 1
 	fi
 	# timeout passes SIGINT on, not SIGUSR1: that one goes to its child.
-	ours_start() { pkill -USR1 -P "$p"; }
+	ours_start() { instrument "$p" on && pkill -USR1 -P "$p"; }
 	ours_stop() { stop "$p"; }
 	drive "$name" "$sock" "$devargs" "$dir" "$size" ours_start ours_stop
 	PK=$(sed -n 's/^packets \([0-9]*\) .*/\1/p' "$tmp/$name.log")

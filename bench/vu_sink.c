@@ -12,8 +12,9 @@
  *   (vhostctl_devq_push_burst) and publishes the burst with one flush;
  *   source_burst (guest RX, the device enqueues): per burst of up to 32 RX
  *   buffers it pops them, writes a virtio-net header (num_buffers 1) and a
- *   frame of its own into each (two copies, as DPDK copies the header and
- *   the mbuf's data), pushes them back with their lengths and flushes once.
+ *   frame of its own into each (one vhostctl_devq_copy_to_iov() of both, as
+ *   DPDK writes the header and copies the mbuf's data), pushes them back
+ *   with their lengths and flushes once.
  *
  *   vu_sink SOCK [-P] [-1] [-r] [-s BYTES] [-g]
  *
@@ -126,6 +127,7 @@ flush:
 static __attribute__((noinline)) int source_burst(struct sink *s, struct vhostctl_devq *q)
 {
 	static const uint8_t hdr[NET_HDR_LEN] = { [10] = 1 };	/* num_buffers = 1 */
+	const struct iovec src[2] = { { (void *)hdr, NET_HDR_LEN }, { s->frame, s->frame_len } };
 	struct iovec iov[BURST][MAX_IOV];
 	struct vhostctl_devq_elem el[BURST];
 	uint32_t written[BURST], want = NET_HDR_LEN + s->frame_len;
@@ -138,9 +140,8 @@ static __attribute__((noinline)) int source_burst(struct sink *s, struct vhostct
 		return r;
 	done = (unsigned int)r;
 	for (unsigned int i = 0; i < done; i++) {
-		size_t n = vhostctl_devq_copy_to(&el[i], 0, hdr, NET_HDR_LEN);
+		size_t n = vhostctl_devq_copy_to_iov(&el[i], 0, src, 2);
 
-		n += vhostctl_devq_copy_to(&el[i], NET_HDR_LEN, s->frame, s->frame_len);
 		written[i] = (uint32_t)n;
 		sent += n == want;
 	}

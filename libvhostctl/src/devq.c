@@ -374,11 +374,33 @@ VHC_EXPORT int vhostctl_devq_push(struct vhostctl_devq *q, const struct vhostctl
 	return vhc_split_push(q, elem, written);
 }
 
+/*
+ * A packed push burst's elements: 1 <= ndesc <= num (one test) and, with
+ * @lens (a constant in each copy), written[i] <= in_len.  @slots: the ring
+ * slots they take (n when every element is one descriptor).
+ */
+static ALWAYS_INLINE bool packed_burst_ok(const struct vhostctl_devq_elem *elems,
+					  const uint32_t *written, unsigned int n,
+					  unsigned int num, uint64_t *slots, const bool lens)
+{
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if ((unsigned int)elems[i].ndesc - 1 >= num ||
+		    (lens && written[i] > elems[i].in_len))
+			return false;
+		sum += elems[i].ndesc;
+	}
+	*slots = sum;
+	return true;
+}
+
 VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 					const struct vhostctl_devq_elem *elems,
 					const uint32_t *written, unsigned int n)
 {
 	unsigned int num, i;
+	uint64_t slots = 0;
 	int r;
 
 	if (!q || (!elems && n) || n > INT_MAX)
@@ -387,14 +409,14 @@ VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 		return vhc_err(EIO);
 	/* Every element is checked first: a burst goes back whole, or not at all. */
 	num = q->cfg.num;
-	for (i = 0; written && i < n; i++)
-		if (written[i] > elems[i].in_len)
-			return vhc_err(EINVAL);
 	if (q->cfg.packed) {
-		for (i = 0; i < n; i++)
-			if (!elems[i].ndesc || elems[i].ndesc > num)
-				return vhc_err(EINVAL);
+		if (written ? !packed_burst_ok(elems, written, n, num, &slots, true) :
+			      !packed_burst_ok(elems, NULL, n, num, &slots, false))
+			return vhc_err(EINVAL);
 	} else {
+		for (i = 0; written && i < n; i++)
+			if (written[i] > elems[i].in_len)
+				return vhc_err(EINVAL);
 		for (i = 0; i < n; i++)
 			if (elems[i].id >= num)
 				return vhc_err(EINVAL);
@@ -415,7 +437,7 @@ VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 	}
 	devq_released(q, n);
 	if (q->cfg.packed)
-		vhc_packed_push_run(q, elems, written, n);
+		vhc_packed_push_run(q, elems, written, n, slots == n);
 	else
 		vhc_split_push_run(q, elems, written, n);
 	q->pending += n;
@@ -551,6 +573,85 @@ VHC_EXPORT size_t vhostctl_devq_copy_to(const struct vhostctl_devq_elem *elem, s
 		return n;
 	}
 	return copy_to_pieces(elem, offset, buf, len);
+}
+
+/* @n bytes, @n at most @room; 8 to 16 (a virtio-net header) without a call. */
+static ALWAYS_INLINE void copy_piece(char *to, const char *from, size_t n)
+{
+	if (n - 8 <= 8) {
+		uint64_t a, b;
+
+		memcpy(&a, from, 8);
+		memcpy(&b, from + n - 8, 8);
+		memcpy(to, &a, 8);
+		memcpy(to + n - 8, &b, 8);
+		return;
+	}
+	memcpy(to, from, n);
+}
+
+/* vhostctl_devq_copy_to_iov() but for two pieces that fit (out of line: that case stays small). */
+static __attribute__((noinline)) size_t copy_to_iov_loop(const struct vhostctl_devq_elem *elem,
+							 size_t offset, const struct iovec *src,
+							 unsigned int nsrc)
+{
+	const struct vhc_dirty_log *l = elem->priv;
+	size_t done = 0;
+
+	if ((!l || !l->active) && elem->in == 1 && offset <= elem->iov[elem->out].iov_len) {
+		const struct iovec *v = &elem->iov[elem->out];
+		char *start = (char *)v->iov_base + offset, *p = start;
+		char *end = (char *)v->iov_base + v->iov_len;
+
+		for (const struct iovec *s = src, *last = src + nsrc; s < last; s++) {
+			size_t n = s->iov_len;
+
+			if (n > (size_t)(end - p)) {
+				memcpy(p, s->iov_base, (size_t)(end - p));
+				return (size_t)(end - start);
+			}
+			memcpy(p, s->iov_base, n);
+			p += n;
+		}
+		return (size_t)(p - start);
+	}
+	for (unsigned int i = 0; i < nsrc; i++) {
+		size_t n = vhostctl_devq_copy_to(elem, offset + done, src[i].iov_base,
+						 src[i].iov_len);
+
+		done += n;
+		if (n < src[i].iov_len)
+			break;
+	}
+	return done;
+}
+
+/*
+ * The common case: no dirty log, one writable iovec, two pieces (a header
+ * and a frame) with room for both from @offset on; anything else through
+ * the loop, which copies each piece until the room runs out.
+ */
+VHC_EXPORT size_t vhostctl_devq_copy_to_iov(const struct vhostctl_devq_elem *elem,
+					    size_t offset, const struct iovec *src,
+					    unsigned int nsrc)
+{
+	const struct vhc_dirty_log *l = elem->priv;
+	const struct iovec *v = &elem->iov[elem->out];
+	size_t room, n0, n1;
+	char *p;
+
+	if (__builtin_expect(nsrc != 2 || (l && l->active) || elem->in != 1 ||
+			     offset > v->iov_len, 0))
+		return copy_to_iov_loop(elem, offset, src, nsrc);
+	room = v->iov_len - offset;
+	n0 = src[0].iov_len;
+	n1 = src[1].iov_len;
+	if (__builtin_expect(n0 > room || n1 > room - n0, 0))
+		return copy_to_iov_loop(elem, offset, src, nsrc);
+	p = (char *)v->iov_base + offset;
+	copy_piece(p, src[0].iov_base, n0);
+	memcpy(p + n0, src[1].iov_base, n1);
+	return n0 + n1;
 }
 
 VHC_EXPORT uint32_t vhostctl_devq_base(const struct vhostctl_devq *q)

@@ -359,15 +359,70 @@ int vhc_packed_notify(struct vhostctl_devq *q, int enable)
 }
 
 /*
+ * Four single descriptors at @d, known available and all readable or all
+ * writable (@in, a constant in each copy), into elems[0..3]; each range is
+ * checked against the run's region as run_take() checks it.  Returns how
+ * many it took before one that is not common (left for the full walk).
+ */
+static ALWAYS_INLINE unsigned int packed_take4_dir(const struct pdesc *d,
+						   const struct run_region *rr,
+						   struct vhostctl_devq_elem *elems,
+						   struct iovec *iov, unsigned int per, void *priv,
+						   const bool in)
+{
+	unsigned int k;
+
+#pragma GCC unroll 4
+	for (k = 0; k < 4; k++) {
+		if (!run_take(rr, &elems[k], &iov[k * per],
+			      __atomic_load_n(&d[k].addr, __ATOMIC_RELAXED),
+			      __atomic_load_n(&d[k].len, __ATOMIC_RELAXED), in ? DESC_F_WRITE : 0,
+			      __atomic_load_n(&d[k].id, __ATOMIC_RELAXED), priv))
+			break;
+	}
+	return k;
+}
+
+/*
+ * Four available single descriptors at ring[idx] (idx a multiple of four,
+ * all four below the ring's end), all readable or all writable, into
+ * elems[0..3]: one test of the four flags, then packed_take4_dir().
+ * Returns how many it took: 4, or fewer where a descriptor is not
+ * available or not common (that one is left for the one-at-a-time path).
+ */
+static ALWAYS_INLINE unsigned int packed_take4(const struct pdesc *d, bool wrap,
+					       const struct run_region *rr,
+					       struct vhostctl_devq_elem *elems, struct iovec *iov,
+					       unsigned int per, void *priv)
+{
+	const uint16_t mask = PDESC_F_AVAIL | PDESC_F_USED | DESC_F_NEXT | DESC_F_INDIRECT |
+			      DESC_F_WRITE;
+	uint16_t f0, f1, f2, f3, want;
+
+	/* Acquire on each: a descriptor's fields are read after its flags. */
+	f0 = __atomic_load_n(&d[0].flags, __ATOMIC_ACQUIRE);
+	f1 = __atomic_load_n(&d[1].flags, __ATOMIC_ACQUIRE);
+	f2 = __atomic_load_n(&d[2].flags, __ATOMIC_ACQUIRE);
+	f3 = __atomic_load_n(&d[3].flags, __ATOMIC_ACQUIRE);
+	want = (wrap ? PDESC_F_AVAIL : PDESC_F_USED) | (f0 & DESC_F_WRITE);
+	if (((f0 ^ want) | (f1 ^ want) | (f2 ^ want) | (f3 ^ want)) & mask)
+		return 0;
+	if (want & DESC_F_WRITE)
+		return packed_take4_dir(d, rr, elems, iov, per, priv, true);
+	return packed_take4_dir(d, rr, elems, iov, per, priv, false);
+}
+
+/*
  * A burst's run of common buffers, on a ring without inflight tracking: as
  * vhc_split_pop_run(), the ring position and the region of the last lookup
  * in registers while buffers are single descriptors inside that region.
+ * Where the position is a multiple of four, four at a time (packed_take4()).
  */
 unsigned int vhc_packed_pop_run(struct vhostctl_devq *q, struct vhostctl_devq_elem *elems,
 				struct iovec *iov, unsigned int per, unsigned int n, int *res)
 {
 	const struct pdesc *ring = q->pring;
-	unsigned int num = q->cfg.num, i;
+	unsigned int num = q->cfg.num, i = 0;
 	void *priv = q->cfg.dlog;
 	uint16_t idx = q->last_avail;
 	bool wrap = q->avail_wrap;
@@ -378,10 +433,27 @@ unsigned int vhc_packed_pop_run(struct vhostctl_devq *q, struct vhostctl_devq_el
 		*res = 1;
 		return 0;
 	}
-	for (i = 0; i < n; i++) {
+	while (i < n) {
 		const struct pdesc *d = &ring[idx];
-		uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+		uint16_t flags;
 
+		if (!(idx & 3) && n - i >= 4 && idx + 4u <= num) {
+			unsigned int k = packed_take4(d, wrap, &rr, &elems[i], iov, per, priv);
+
+			if (k) {
+				i += k;
+				iov += (size_t)k * per;
+				idx = (uint16_t)(idx + k);
+				if (idx >= num) {
+					idx = 0;
+					wrap = !wrap;
+				}
+				if (k < 4)
+					break;
+				continue;
+			}
+		}
+		flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
 		if (!!(flags & PDESC_F_AVAIL) != wrap || !!(flags & PDESC_F_USED) == wrap) {
 			r = 0;
 			break;
@@ -392,6 +464,7 @@ unsigned int vhc_packed_pop_run(struct vhostctl_devq *q, struct vhostctl_devq_el
 			      __atomic_load_n(&d->id, __ATOMIC_RELAXED), priv))
 			break;
 		iov += per;
+		i++;
 		if (++idx >= num) {
 			idx = 0;
 			wrap = !wrap;
@@ -403,30 +476,78 @@ unsigned int vhc_packed_pop_run(struct vhostctl_devq *q, struct vhostctl_devq_el
 	return i;
 }
 
-/* Used descriptors for a burst, without tracking or logging; the elements were checked. */
+/* One used descriptor: id and len, then (release) the flags that hand the slot back. */
+static ALWAYS_INLINE void packed_used(struct pdesc *d, uint16_t id, uint32_t len, uint16_t flags)
+{
+	__atomic_store_n(&d->id, id, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->len, len, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+}
+
+/*
+ * A burst of one-slot buffers from slot @used on: in stretches up to the
+ * ring's end, where the wrap counter flips.  @lens says whether @written
+ * is there (a constant in each copy).
+ */
+static ALWAYS_INLINE void packed_used_single(struct vhostctl_devq *q,
+					     const struct vhostctl_devq_elem *elems,
+					     const uint32_t *written, unsigned int n, const bool lens)
+{
+	struct pdesc *ring = q->pring;
+	unsigned int num = q->cfg.num, i = 0;
+	uint16_t used = q->last_used;
+	bool wrap = q->used_wrap;
+	uint16_t wflags = wrap ? (PDESC_F_AVAIL | PDESC_F_USED) : 0;
+
+	while (i < n) {
+		unsigned int end = n - i < num - used ? n : i + (num - used);
+
+		for (; i < end; i++) {
+			uint32_t len = lens ? written[i] : 0;
+
+			packed_used(&ring[used++], elems[i].id, len,
+				    lens && len ? wflags | DESC_F_WRITE : wflags);
+		}
+		if (used >= num) {
+			used = 0;
+			wrap = !wrap;
+			wflags ^= PDESC_F_AVAIL | PDESC_F_USED;
+		}
+	}
+	q->last_used = used;
+	q->used_wrap = wrap;
+}
+
+/*
+ * Used descriptors for a burst, without tracking or logging; the elements
+ * were checked.  @single: every element is one descriptor (the common
+ * burst), so the used position moves by one each.
+ */
 void vhc_packed_push_run(struct vhostctl_devq *q, const struct vhostctl_devq_elem *elems,
-			 const uint32_t *written, unsigned int n)
+			 const uint32_t *written, unsigned int n, bool single)
 {
 	struct pdesc *ring = q->pring;
 	unsigned int num = q->cfg.num;
 	uint16_t used = q->last_used;
 	bool wrap = q->used_wrap;
+	uint16_t wflags = wrap ? (PDESC_F_AVAIL | PDESC_F_USED) : 0;
 
+	if (single) {
+		if (written)
+			packed_used_single(q, elems, written, n, true);
+		else
+			packed_used_single(q, elems, NULL, n, false);
+		return;
+	}
 	for (unsigned int i = 0; i < n; i++) {
 		uint32_t len = written ? written[i] : 0;
-		uint16_t flags = wrap ? (PDESC_F_AVAIL | PDESC_F_USED) : 0;
-		struct pdesc *d = &ring[used];
 
-		if (len)
-			flags |= DESC_F_WRITE;
-		__atomic_store_n(&d->id, elems[i].id, __ATOMIC_RELAXED);
-		__atomic_store_n(&d->len, len, __ATOMIC_RELAXED);
-		/* Release: id and len are visible before the flags that hand the slot back. */
-		__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+		packed_used(&ring[used], elems[i].id, len, len ? wflags | DESC_F_WRITE : wflags);
 		used += elems[i].ndesc;
 		if (used >= num) {
 			used -= (uint16_t)num;
 			wrap = !wrap;
+			wflags ^= PDESC_F_AVAIL | PDESC_F_USED;
 		}
 	}
 	q->last_used = used;

@@ -432,7 +432,8 @@ static ALWAYS_INLINE bool run_take(const struct run_region *rr, struct vhostctl_
 {
 	uint64_t off = addr - rr->gpa;
 
-	if (off >= rr->size || !len || len > rr->size - off)
+	/* 0 < len <= size - off, in one test: len - 1 wraps for 0. */
+	if (off >= rr->size || (uint64_t)len - 1 >= rr->size - off)
 		return false;
 	fill_single(e, iov, rr->host + off, len, flags, id, priv);
 	return true;
@@ -480,7 +481,7 @@ unsigned int vhc_packed_pop_run(struct vhostctl_devq *q, struct vhostctl_devq_el
 				struct iovec *iov, unsigned int per, unsigned int n, int *res);
 int vhc_packed_push(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e, uint32_t len);
 void vhc_packed_push_run(struct vhostctl_devq *q, const struct vhostctl_devq_elem *elems,
-			 const uint32_t *written, unsigned int n);
+			 const uint32_t *written, unsigned int n, bool single);
 int vhc_packed_flush(struct vhostctl_devq *q);
 int vhc_packed_notify(struct vhostctl_devq *q, int enable);
 int vhc_packed_unpop(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e);

@@ -163,15 +163,32 @@ static void d_check(const struct vhostctl_devq_elem *e, struct tchain *chains,
 	}
 }
 
-/* The device writes its sequence number then a pattern: w bytes. */
+/*
+ * The device writes its sequence number then a pattern: w bytes.  Every
+ * other buffer gets them through vhostctl_devq_copy_to_iov() in two or
+ * three pieces (cut at points of their own), the last one running 16 bytes
+ * past w: it stops at the end of the writable part.  And once in eight,
+ * two pieces of exactly w bytes (what fits whole, as a header and a frame).
+ */
 static void d_write(const struct vhostctl_devq_elem *e, uint32_t dseq, uint32_t w)
 {
-	uint8_t buf[MAXB * BUFSZ];
+	uint8_t buf[MAXB * BUFSZ + 16];
+	uint32_t cut = 4 + dseq * 7 % (w - 3), extra = dseq % 8 == 5 ? 0 : 16;
+	struct iovec src3[3] = {
+		{ buf, 4 }, { buf + 4, cut - 4 }, { buf + cut, w + 16 - cut },
+	};
+	struct iovec src2[2] = { { buf, cut }, { buf + cut, w + extra - cut } };
+	uint32_t want = w + extra < e->in_len ? w + extra : e->in_len;
 
 	memcpy(buf, &dseq, 4);
-	for (unsigned int k = 4; k < w; k++)
+	for (unsigned int k = 4; k < w + 16; k++)
 		buf[k] = pat(dseq, k);
-	t_eq(w, vhostctl_devq_copy_to(e, 0, buf, w));
+	if (dseq % 4 == 1)
+		t_eq(want, vhostctl_devq_copy_to_iov(e, 0, src2, 2));
+	else if (dseq % 4 == 3)
+		t_eq(w + 16 < e->in_len ? w + 16 : e->in_len, vhostctl_devq_copy_to_iov(e, 0, src3, 3));
+	else
+		t_eq(w, vhostctl_devq_copy_to(e, 0, buf, w));
 }
 
 /* The driver checks what came back against what the device says it wrote. */

@@ -4,7 +4,7 @@
 # make run: the vhost-user data path against DPDK 22.11's, one line per
 # direction: instructions per 64-byte packet on a packed ring under
 # callgrind, ours and DPDK's, measured now (bench/vu_ipp.sh, 3 s of traffic
-# per side; a few minutes, mostly valgrind starting testpmd).  The full
+# per side; about a minute).  The full
 # table (split rings, 1500-byte frames, where the instructions go):
 # make -C bench ipp; figures and method in bench/README.md.
 set -uo pipefail

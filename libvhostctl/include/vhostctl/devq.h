@@ -258,6 +258,25 @@ VHOSTCTL_API size_t vhostctl_devq_copy_to(const struct vhostctl_devq_elem *elem,
 					  const void *buf, size_t len);
 
 /**
+ * vhostctl_devq_copy_to_iov() - write several pieces into a popped buffer's
+ * writable part, one after the other
+ * @elem: the buffer
+ * @offset: where to start in its writable bytes
+ * @src: the pieces (a virtio-net header, then the frame, for instance)
+ * @nsrc: how many
+ *
+ * What vhostctl_devq_copy_to() of each piece in turn, at consecutive
+ * offsets, would write, in one call.  While the device logs dirty pages,
+ * the pages written are marked.
+ *
+ * Return: bytes copied (less than the pieces' total at the end of the
+ * writable part).
+ */
+VHOSTCTL_API size_t vhostctl_devq_copy_to_iov(const struct vhostctl_devq_elem *elem,
+					      size_t offset, const struct iovec *src,
+					      unsigned int nsrc);
+
+/**
  * vhostctl_devq_base() - the queue's position, as GET_VRING_BASE reports it
  * @q: the queue
  *
