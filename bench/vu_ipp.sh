@@ -59,45 +59,15 @@ done
 [ -x "$sink" ] || { echo "vu_ipp: $sink is missing (make -C bench)" >&2; exit 1; }
 
 tmp=$(mktemp -d /tmp/vu_ipp.XXXXXX)
-pids=()
-prefixes=()
-rundir=${XDG_RUNTIME_DIR:-/var/run}/dpdk
-[ "$(id -u)" = 0 ] && rundir=/var/run/dpdk
-
-stop() { # PID: SIGINT (timeout passes it on), then wait up to 60 s
-	local p=$1
-	kill -INT "$p" 2>/dev/null
-	for _ in $(seq 600); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-}
+. "$top/bench/lib.sh"
 
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -0 "$p" 2>/dev/null && stop "$p"
-	done
-	for p in "${prefixes[@]}"; do
-		rm -rf "${rundir:?}/$p"
-	done
+	bench_cleanup
 	[ -n "$keep" ] && mkdir -p "$keep" && cp "$tmp"/*.cg "$tmp"/*.log "$keep"/ 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-wait_for() { # SECONDS CMD...
-	local n=$(($1 * 10))
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # generate NAME SOCK DEVARGS DIR SIZE: the native virtio_user driver, in the
 # background (GEN is its pid): txonly for guest TX, rxonly (it posts receive
@@ -108,14 +78,14 @@ generate() {
 	local name=$1 sock=$2 devargs=$3 dir=$4 size=$5 pfx=vuippg$$$1 mode=txonly
 	local vdev="net_virtio_user0,path=$sock,queues=1,queue_size=$qsize$devargs"
 	[ "$dir" = rx ] && mode=rxonly
-	prefixes+=("$pfx")
+	PREFIXES+=("$pfx")
 	timeout -s INT -k 5 $((secs + 600)) dpdk-testpmd --lcores=0@0,1@0 \
 		--main-lcore 1 --no-pci --no-huge -m 512 --file-prefix="$pfx" --vdev "$vdev" -- \
 		--nb-cores=1 --forward-mode=$mode --txpkts="$size" --stats-period 5 \
 		--txd="$qsize" --rxd="$qsize" --total-num-mbufs=$((2 * qsize + 8192)) --no-mlockall </dev/null \
 		>"$tmp/$name.gen.log" 2>&1 &
 	GEN=$!
-	pids+=("$GEN")
+	PIDS+=("$GEN")
 }
 
 # drive NAME SOCK DEVARGS DIR SIZE START STOP: start the driver, let it fill
@@ -135,7 +105,7 @@ drive() {
 	sleep "$secs"
 	$finish
 	stop "$GEN"
-	rm -rf "${rundir:?}/vuippg$$$name"
+	rm -rf "${DPDK_RUNDIR:?}/vuippg$$$name"
 }
 
 # instrument PID on|off: callgrind's instrumentation in the valgrind that
@@ -186,7 +156,7 @@ run_dpdk() {
 	local mode=rxonly what=RX
 	FN=rte_vhost_dequeue_burst
 	[ "$dir" = rx ] && mode=txonly what=TX FN=rte_vhost_enqueue_burst
-	prefixes+=("$pfx")
+	PREFIXES+=("$pfx")
 	mkfifo "$tmp/$name.in"
 	timeout -s INT -k 30 $((secs + 600)) taskset -c 1 valgrind --tool=callgrind --fair-sched=yes \
 		--instr-atstart=no --toggle-collect="$FN" --callgrind-out-file="$tmp/$name.cg" dpdk-testpmd --lcores=0@1,1@1 --main-lcore 0 --no-pci \
@@ -195,7 +165,7 @@ run_dpdk() {
 		--total-num-mbufs=8192 --txpkts="$size" --record-burst-stats --no-mlockall \
 		<"$tmp/$name.in" >"$tmp/$name.log" 2>&1 &
 	p=$!
-	pids+=("$p")
+	PIDS+=("$p")
 	exec 3>"$tmp/$name.in"
 	if ! wait_for 240 grep -q "testpmd>" "$tmp/$name.log" || ! wait_for 20 test -S "$sock"; then
 		exec 3>&-
@@ -216,7 +186,7 @@ run_dpdk() {
 	echo quit >&3
 	exec 3>&-
 	stop "$p"
-	rm -rf "${rundir:?}/$pfx"
+	rm -rf "${DPDK_RUNDIR:?}/$pfx"
 	PK=$(sed -n '/Accumulated forward statistics/,/+++++*$/p' "$tmp/$name.log" |
 		sed -n "s/.*$what-packets: *\([0-9]*\).*/\1/p" | head -n 1)
 	PK=${PK:-0}
@@ -235,7 +205,7 @@ run_ours() {
 		--callgrind-out-file="$tmp/$name.cg" "$sink" "$sock" -g $opts \
 		</dev/null >"$tmp/$name.log" 2>&1 &
 	p=$!
-	pids+=("$p")
+	PIDS+=("$p")
 	if ! wait_for 60 test -S "$sock"; then
 		tail -n 20 "$tmp/$name.log" >&2
 		echo "vu_ipp: $name: vu_sink did not start" >&2
