@@ -200,6 +200,7 @@ run_ours() {
 	local name=ours-$1 devargs=$2 dir=$3 size=$4 sock=$tmp/$1.ours.sock p opts=$sink_opts
 	FN=sink_burst
 	[ "$dir" = rx ] && FN=source_burst opts="-r -s $size"
+	case $devargs in *mrg_rxbuf=1*) opts+=" -m" ;; esac	# vu_sink offers mrg+in_order
 	timeout -s INT -k 30 $((secs + 600)) taskset -c 1 valgrind --tool=callgrind \
 		--fair-sched=yes --instr-atstart=no --toggle-collect="$FN" \
 		--callgrind-out-file="$tmp/$name.cg" "$sink" "$sock" -g $opts \
@@ -258,6 +259,8 @@ paths=(
 	"packed|packed, non-mergeable|,packed_vq=1,mrg_rxbuf=0,in_order=0"
 	"split|split, non-mergeable|,mrg_rxbuf=0,in_order=0"
 	"split-default|split, driver default (DPDK: mrg+in_order; ours: plain)|"
+	"packed-mrg|packed, mergeable+in_order|,packed_vq=1,mrg_rxbuf=1,in_order=1"
+	"split-mrg|split, mergeable+in_order|,mrg_rxbuf=1,in_order=1"
 )
 short=()
 for dir in ${VU_IPP_DIRS:-tx rx}; do

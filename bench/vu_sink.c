@@ -16,7 +16,7 @@
  *   DPDK writes the header and copies the mbuf's data), pushes them back
  *   with their lengths and flushes once.
  *
- *   vu_sink SOCK [-P] [-1] [-r] [-s BYTES] [-g]
+ *   vu_sink SOCK [-P] [-1] [-r] [-s BYTES] [-g] [-m]
  *
  * Serves SOCK until SIGINT or SIGTERM, then prints "packets N bytes B
  * handler_calls C".  -P refuses RING_PACKED (split rings only).  -1 uses the
@@ -24,7 +24,11 @@
  * sink only).  -r sends instead of receiving; -s is the frame length it
  * sends (64 to 2000, default 64; the header comes on top).  -g leaves the
  * rings alone until SIGUSR1, so that the driver fills them first and no
- * counted call finds an empty ring at the start.
+ * counted call finds an empty ring at the start.  -m offers mergeable
+ * receive buffers and in-order use (VIRTIO_NET_F_MRG_RXBUF,
+ * VIRTIO_F_IN_ORDER), DPDK's virtio_user default: a packed TX burst then
+ * goes back as one used descriptor; -r still writes num_buffers 1, as each
+ * frame fits one of the driver's receive buffers (2 KiB mbufs in DPDK).
  */
 #include <errno.h>
 #include <signal.h>
@@ -42,6 +46,8 @@
 #define MAX_IOV 8
 #define FRAME_MAX 2048
 #define F_RING_PACKED (1ull << 34)
+#define F_MRG_RXBUF (1ull << 15)
+#define F_IN_ORDER (1ull << 35)
 #define NET_HDR_LEN 12		/* struct virtio_net_hdr_mrg_rxbuf (VERSION_1) */
 
 struct sink {
@@ -205,9 +211,10 @@ int main(int argc, char **argv)
 	char *end;
 	int c, r;
 
-	while ((c = getopt(argc, argv, "P1rs:g")) != -1) {
+	while ((c = getopt(argc, argv, "P1rs:gm")) != -1) {
 		switch (c) {
 		case 'P': o.no_features |= F_RING_PACKED; break;
+		case 'm': o.features |= F_MRG_RXBUF | F_IN_ORDER; break;
 		case '1': single = true; break;
 		case 'r': source = true; break;
 		case 'g': go = 0; break;
@@ -222,7 +229,7 @@ int main(int argc, char **argv)
 	}
 	if (optind + 1 != argc || (single && source)) {
 usage:
-		fprintf(stderr, "usage: vu_sink SOCK [-P] [-1] [-r] [-s 64..2000] [-g]\n");
+		fprintf(stderr, "usage: vu_sink SOCK [-P] [-1] [-r] [-s 64..2000] [-g] [-m]\n");
 		return 2;
 	}
 	s = calloc(1, sizeof(*s));

@@ -174,6 +174,7 @@ VHC_EXPORT struct vhostctl_devq *vhostctl_devq_new(const struct vhostctl_devq_op
 	cfg.event_idx = o.flags & VHOSTCTL_DEVQ_F_EVENT_IDX;
 	cfg.indirect = o.flags & VHOSTCTL_DEVQ_F_INDIRECT;
 	cfg.uaddr = o.flags & VHOSTCTL_DEVQ_F_UADDR;
+	cfg.in_order = o.flags & VHOSTCTL_DEVQ_F_IN_ORDER;
 	cfg.desc = o.desc;
 	cfg.avail = o.avail;
 	cfg.used = o.used;
@@ -343,6 +344,14 @@ static __attribute__((noinline)) int push_logged(struct vhostctl_devq *q,
 	return 0;
 }
 
+/* One push of a logged burst: the element is released, pushed, marked. */
+static int push_logged_one(struct vhostctl_devq *q, const struct vhostctl_devq_elem *elem,
+			   uint32_t written)
+{
+	devq_released(q, 1);
+	return push_logged(q, elem, written);
+}
+
 /* What a push of @e needs from the element itself: split, the head in range; packed, slots. */
 static inline bool push_elem_ok(const struct vhostctl_devq *q, const struct vhostctl_devq_elem *e)
 {
@@ -423,6 +432,8 @@ VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 	}
 	/* A legacy ring's pushes divert one by one. */
 	if (__builtin_expect(q->logging || q->pinfl || q->infl || q->legacy, 0)) {
+		if (q->cfg.packed && q->logging && !q->pinfl && n > 1)
+			return vhc_packed_push_whole_each(q, elems, written, n, push_logged_one) ?: (int)n;
 		for (i = 0; i < n; i++) {
 			if (q->logging && !q->legacy) {
 				devq_released(q, 1);
@@ -436,7 +447,9 @@ VHC_EXPORT int vhostctl_devq_push_burst(struct vhostctl_devq *q,
 		return (int)n;
 	}
 	devq_released(q, n);
-	if (q->cfg.packed)
+	if (q->cfg.packed && n > 1)
+		vhc_packed_push_whole(q, elems, written, n, slots == n);
+	else if (q->cfg.packed)
 		vhc_packed_push_run(q, elems, written, n, slots == n);
 	else
 		vhc_split_push_run(q, elems, written, n);

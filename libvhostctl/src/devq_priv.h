@@ -487,6 +487,18 @@ int vhc_packed_notify(struct vhostctl_devq *q, int enable);
 int vhc_packed_unpop(struct vhostctl_devq *q, const struct vhostctl_devq_elem *e);
 
 /*
+ * devq_frame.c: a packed push burst of more than one buffer, published
+ * whole (its first descriptor last), batched under VIRTIO_F_IN_ORDER; the
+ * same order pushed one by one through @push for a logging queue.
+ */
+void vhc_packed_push_whole(struct vhostctl_devq *q, const struct vhostctl_devq_elem *elems,
+			   const uint32_t *written, unsigned int n, bool single);
+int vhc_packed_push_whole_each(struct vhostctl_devq *q, const struct vhostctl_devq_elem *elems,
+			       const uint32_t *written, unsigned int n,
+			       int (*push)(struct vhostctl_devq *q,
+					   const struct vhostctl_devq_elem *e, uint32_t len));
+
+/*
  * devq_legacy.c: a legacy split ring in big-endian order, whole (the
  * little-endian paths above stay free of byte swaps); devq.c sends every
  * call of such a ring there.

@@ -55,6 +55,7 @@
 #define F_VERSION_1 32
 #define F_ACCESS_PLATFORM 33
 #define F_RING_PACKED 34
+#define F_IN_ORDER 35
 
 #define S_DRIVER_OK 4
 #define S_FEATURES_OK 8
@@ -365,6 +366,8 @@ static struct vhostctl_devq *vd_devq(struct vhostctl_vduse *vd, unsigned int i, 
 		o.flags |= VHOSTCTL_DEVQ_F_EVENT_IDX;
 	if (f & (1ull << F_INDIRECT_DESC))
 		o.flags |= VHOSTCTL_DEVQ_F_INDIRECT;
+	if (f & (1ull << F_IN_ORDER))
+		o.flags |= VHOSTCTL_DEVQ_F_IN_ORDER;
 	return vhostctl_devq_new(&o);
 }
 
@@ -1109,6 +1112,11 @@ struct vhostctl_devq *vhc_vduse_queue(struct vhostctl_vduse *vd, unsigned int in
 	if (index >= vd->o.num_queues || vd->failed)
 		return NULL;
 	return vd->qs[index].q;
+}
+
+uint64_t vhc_vduse_features(const struct vhostctl_vduse *vd)
+{
+	return atomic_load_explicit(&vd->n_features, memory_order_relaxed);
 }
 
 struct vhostctl_vduse *vhc_vduse_fake(const struct vhostctl_vduse_opts *opts, int dev_fd,

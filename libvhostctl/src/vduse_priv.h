@@ -17,6 +17,9 @@ void vhc_vduse_own_ctx(struct vhostctl_vduse *vd, void (*fn)(void *ctx));
  */
 struct vhostctl_devq *vhc_vduse_queue(struct vhostctl_vduse *vd, unsigned int index);
 
+/* The features the driver accepted (0 before FEATURES_OK), any thread. */
+uint64_t vhc_vduse_features(const struct vhostctl_vduse *vd);
+
 /*
  * A test's seam: @vd over @dev_fd (a SOCK_SEQPACKET socket the test writes
  * struct vduse_dev_request to and reads the answers from; owned from here

@@ -39,6 +39,7 @@
 #define VHC_F_LOG_ALL 26
 #define VHC_F_VERSION_1 32
 #define VHC_F_RING_PACKED 34
+#define VHC_F_IN_ORDER 35
 #define VHC_BIT(n) (1ull << (n))
 
 /* SET_VRING_KICK/CALL/ERR payload. */
@@ -298,6 +299,7 @@ struct vhc_devq_cfg {
 	bool event_idx;
 	bool indirect;
 	bool uaddr;		/* ring addresses are frontend user addresses */
+	bool in_order;		/* VIRTIO_F_IN_ORDER: a packed burst may share one used descriptor */
 	uint64_t desc, avail, used;
 	uint32_t base;		/* vhost-user SET_VRING_BASE value */
 	int call_fd;		/* not owned */
@@ -353,6 +355,7 @@ struct vhostctl_vu_backend *vhc_vu_backend_new_class(const struct vhc_vu_class *
 const struct vhc_vu_class *vhc_vu_backend_class(const struct vhostctl_vu_backend *be);
 
 struct vhostctl_devq *vhc_vu_backend_queue(struct vhostctl_vu_backend *be, unsigned int index);
+uint64_t vhc_vu_backend_acked(const struct vhostctl_vu_backend *be);
 
 /* vu_blk.c: vhostctl_vu_blk_new() on an open file @fd (> 0) or with SEG_MAX @seg_max. */
 struct vhostctl_vu_backend *vhc_vu_blk_new(const struct vhostctl_vu_blk_opts *o, int fd,

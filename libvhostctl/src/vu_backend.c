@@ -342,6 +342,14 @@ struct vhostctl_devq *vhc_vu_backend_queue(struct vhostctl_vu_backend *be, unsig
 	return vq->started && vq->enabled ? vq->q : NULL;
 }
 
+/* The features the driver accepted, on either transport (0 before it chose). */
+uint64_t vhc_vu_backend_acked(const struct vhostctl_vu_backend *be)
+{
+	if (be->vduse)
+		return vhc_vduse_features(be->vduse);
+	return be->acked;
+}
+
 VHC_EXPORT void vhostctl_vu_backend_free(struct vhostctl_vu_backend *be)
 {
 	int e = errno;

@@ -67,6 +67,7 @@ static int queue_start(struct vhostctl_vu_backend *be, unsigned int i, char *why
 	cfg.packed = be->acked & VHC_BIT(VHC_F_RING_PACKED);
 	cfg.event_idx = be->acked & VHC_BIT(VHC_F_EVENT_IDX);
 	cfg.indirect = be->acked & VHC_BIT(VHC_F_INDIRECT_DESC);
+	cfg.in_order = be->acked & VHC_BIT(VHC_F_IN_ORDER);
 	cfg.uaddr = true;
 	cfg.desc = vq->addr.desc;
 	cfg.avail = vq->addr.avail;

@@ -37,6 +37,7 @@ struct vhostctl_devq_region {
 #define VHOSTCTL_DEVQ_F_EVENT_IDX (1u << 1)	/* VIRTIO_RING_F_EVENT_IDX */
 #define VHOSTCTL_DEVQ_F_INDIRECT (1u << 2)	/* VIRTIO_RING_F_INDIRECT_DESC */
 #define VHOSTCTL_DEVQ_F_UADDR (1u << 3)		/* ring addresses are @uaddr, not gpa */
+#define VHOSTCTL_DEVQ_F_IN_ORDER (1u << 4)	/* VIRTIO_F_IN_ORDER, see vhostctl_devq_push_burst() */
 
 /**
  * struct vhostctl_devq_opts - a device queue over caller-mapped memory
@@ -202,6 +203,23 @@ VHOSTCTL_API int vhostctl_devq_push(struct vhostctl_devq *q, const struct vhostc
  * buffers at the next vhostctl_devq_flush(), and they are logged while the
  * device logs dirty pages.
  *
+ * The driver sees a burst whole or not at all: on a split ring through the
+ * one used-index update of the flush; on a packed ring the first used
+ * descriptor of the burst is handed back last, after the others (but on a
+ * queue with an inflight region, whose pushes are committed one by one).
+ * A device that spreads one message over several buffers (virtio-net's
+ * mergeable receive buffers) pushes them in one burst.
+ *
+ * With VHOSTCTL_DEVQ_F_IN_ORDER (VIRTIO_F_IN_ORDER negotiated) the device
+ * must push buffers in the order it popped them.  A packed burst of more
+ * than one buffer in which the device wrote nothing (@written NULL or all
+ * zero) then becomes a single used descriptor carrying the last buffer's
+ * id, at the first slot, the used position skipping the slots of the whole
+ * burst (virtio 1.1+, "In-order use of descriptors" of the packed ring).
+ * Bursts with written lengths, and split rings, keep one used entry per
+ * buffer: those lengths must reach the driver, and in-order split drivers
+ * read every used entry.
+ *
  * Return: @n; -EINVAL (a NULL @q, or @elems with @n, @n above INT_MAX, a
  * @written above its element's writable length, an element no pop made)
  * with nothing pushed; or -EIO.
@@ -230,6 +248,26 @@ VHOSTCTL_API int vhostctl_devq_flush(struct vhostctl_devq *q);
  * again rather than wait), else 0; or -errno.
  */
 VHOSTCTL_API int vhostctl_devq_notify_enable(struct vhostctl_devq *q, int enable);
+
+/**
+ * vhostctl_devq_notify_more() - ask for a kick once the driver adds buffers beyond some
+ * @q: the queue
+ * @elems: the buffers just given back with vhostctl_devq_unpop(), still
+ *         available but too few (a frame needs more of them)
+ * @n: how many
+ *
+ * vhostctl_devq_notify_enable() with @enable set, but for a device that
+ * gave back buffers it cannot use yet: those do not count.  With event-idx
+ * the split ring's event index is set past them, so the driver kicks at its
+ * next addition; the return says whether one came meanwhile, so the device
+ * neither spins on the buffers it gave back nor misses the kick.
+ *
+ * Return: 1 if a buffer beyond @elems is available (pop again), 0 if not
+ * (wait for the kick), -EINVAL (a NULL @q, @elems with @n, elements no pop
+ * made), or -EIO if the ring is broken.
+ */
+VHOSTCTL_API int vhostctl_devq_notify_more(struct vhostctl_devq *q,
+					   const struct vhostctl_devq_elem *elems, unsigned int n);
 
 /**
  * vhostctl_devq_copy_from() - read from a popped buffer's readable part
